@@ -1,0 +1,65 @@
+// Activating a model for kit options, and rolling back: atomic in one transaction, the
+// partial unique index guaranteeing one active model per (kit, option) even under races.
+import type { EntityManager } from 'typeorm';
+import { ModelTestType } from '../db/entities/index.js';
+import { planActivation, planRollback, type ActiveAssignment, type KitOption, type RollbackStep } from '../domain/index.js';
+import { writeAudit, type Actor } from './audit.js';
+
+async function lockActive(manager: EntityManager, pairs: readonly KitOption[]): Promise<ActiveAssignment[]> {
+  if (pairs.length === 0) return [];
+  const kitIds = [...new Set(pairs.map((p) => p.testTypeId))];
+  // Lock the kits involved: concurrent activations for the same kit queue up here.
+  await manager.query(`SELECT id FROM test_types WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [kitIds]);
+  const rows = await manager
+    .createQueryBuilder(ModelTestType, 'm')
+    .where('m.is_active AND m.test_type_id = ANY(:kitIds::uuid[])', { kitIds })
+    .setLock('pessimistic_write')
+    .getMany();
+  return rows.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, modelId: r.modelId, previousModelId: r.previousModelId }));
+}
+
+export async function activeAssignments(manager: EntityManager, modelId?: string): Promise<ActiveAssignment[]> {
+  const rows = await manager.find(ModelTestType, { where: modelId ? { isActive: true, modelId } : { isActive: true } });
+  return rows.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, modelId: r.modelId, previousModelId: r.previousModelId }));
+}
+
+/** Makes `modelId` the active model of each kit option; returns what each ran before. */
+export async function activateModel(manager: EntityManager, modelId: string, targets: readonly KitOption[], actor: Actor) {
+  const current = await lockActive(manager, targets);
+  const steps = planActivation(modelId, targets, current);
+  const now = new Date();
+  for (const s of steps.filter((x) => x.changes)) {
+    await manager.update(ModelTestType, { testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, isActive: true }, { isActive: false, deactivatedAt: now });
+    await manager.query(
+      `INSERT INTO model_test_types (model_id, test_type_id, ai_option_uid, is_active, previous_model_id, activated_at, activated_by)
+       VALUES ($1, $2, $3, true, $4, $5, $6)
+       ON CONFLICT (model_id, test_type_id, ai_option_uid)
+       DO UPDATE SET is_active = true, previous_model_id = EXCLUDED.previous_model_id, activated_at = EXCLUDED.activated_at,
+                     activated_by = EXCLUDED.activated_by, deactivated_at = NULL`,
+      [modelId, s.testTypeId, s.aiOptionUid, s.previousModelId, now, actor.id],
+    );
+  }
+  await writeAudit(manager, actor, { action: 'model.activated', entityType: 'model', entityId: modelId, details: { steps } });
+  return steps;
+}
+
+/** Returns each kit option that runs `modelId` to the model it ran before. */
+export async function rollbackModel(manager: EntityManager, modelId: string, actor: Actor): Promise<RollbackStep[]> {
+  const current = await activeAssignments(manager, modelId);
+  await lockActive(manager, current);
+  const steps = planRollback(modelId, current);
+  const now = new Date();
+  for (const s of steps) {
+    await manager.update(ModelTestType, { testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, modelId }, { isActive: false, deactivatedAt: now });
+    if (s.to) {
+      // The restored model's own "previous" stays as it was: a second rollback goes further back.
+      await manager.update(
+        ModelTestType,
+        { testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, modelId: s.to },
+        { isActive: true, activatedAt: now, activatedBy: actor.id, deactivatedAt: null },
+      );
+    }
+  }
+  await writeAudit(manager, actor, { action: 'model.rolled_back', entityType: 'model', entityId: modelId, details: { steps } });
+  return steps;
+}
