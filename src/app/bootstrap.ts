@@ -1,0 +1,101 @@
+// Builds a running Assay: database (migrated), Agenda, notifier, HTTP server and/or worker.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/index.js';
+import { integrationsOff } from '../config/index.js';
+import { migrate, openDatabase } from '../db/database.js';
+import { createAgenda, queueFor, stopAgenda } from '../jobs/job-system.js';
+import { agendaRegistry } from '../jobs/handlers/registry.js';
+import { jobModules } from '../jobs/handlers/index.js';
+import { createHttpApp } from '../http/app.js';
+import { seedCatalog } from '../services/seed-service.js';
+import { systemActor } from '../services/audit.js';
+import { AiOption } from '../db/entities/index.js';
+import type { AppContext } from './context.js';
+import { createLogger, type Logger } from './logger.js';
+import { AuditNotifier, FanOutNotifier } from './notifier.js';
+import { loadOrCreateSecret } from './secret.js';
+
+export interface StartOptions {
+  web?: boolean;
+  worker?: boolean;
+  logger?: Logger;
+  /** Seed the AI options and demo kits when the catalog is empty (the first start). */
+  seedIfEmpty?: boolean;
+  /** Agenda polling interval override (tests). */
+  processEvery?: string | number;
+}
+
+export interface RunningAssay {
+  ctx: AppContext;
+  server?: http.Server;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export async function openContext(config: Config, options: StartOptions = {}): Promise<AppContext> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
+  try {
+    const ran = await migrate(db);
+    if (ran.length) logger.info({ migrations: ran }, 'database migrated');
+    if (options.seedIfEmpty && (await db.dataSource.manager.count(AiOption)) === 0) {
+      const seeded = await seedCatalog(db.dataSource.manager, systemActor);
+      logger.info(seeded, 'catalog seeded with the initial AI options and demo kits');
+    }
+    const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
+    const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, secret: loadOrCreateSecret(config.secret, config.dataDir) };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+export async function startAssay(config: Config, options: StartOptions = {}): Promise<RunningAssay> {
+  const web = options.web ?? true;
+  const worker = options.worker ?? true;
+  const ctx = await openContext(config, options);
+  const { logger } = ctx;
+  let server: http.Server | undefined;
+  let url: string | undefined;
+  try {
+    if (worker) {
+      const registry = agendaRegistry(ctx.agenda);
+      for (const register of jobModules) register(registry, ctx);
+      await ctx.agenda.start();
+      await registry.scheduleRecurring();
+    }
+    if (web) {
+      const app = await createHttpApp(ctx);
+      server = http.createServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.port, config.host, () => resolve());
+      });
+      const port = (server.address() as AddressInfo).port;
+      url = `http://127.0.0.1:${port}`;
+    }
+  } catch (e) {
+    await stopAgenda(ctx.agenda);
+    await ctx.db.close();
+    throw e;
+  }
+  const roles = [web && 'web', worker && 'worker'].filter(Boolean).join('+');
+  logger.info({ roles, database: ctx.db.kind, url }, `Assay started (${roles}) on the ${ctx.db.kind === 'embedded' ? 'embedded database in ' + config.database.embeddedDir : 'PostgreSQL database'}`);
+  const off = integrationsOff(config);
+  if (off.length) logger.info(`Integrations off: ${off.join('; ')}`);
+  return {
+    ctx,
+    server,
+    url,
+    async stop() {
+      if (server) {
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      await stopAgenda(ctx.agenda);
+      await ctx.db.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// Everything a request handler or job needs, built once per process.
+import type { Agenda } from 'agenda';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/database.js';
+import type { JobQueue } from '../jobs/job-system.js';
+import type { Logger } from './logger.js';
+import type { FanOutNotifier } from './notifier.js';
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  agenda: Agenda;
+  queue: JobQueue;
+  notifier: FanOutNotifier;
+  /** Server secret (ASSAY_SECRET or the data folder's own). */
+  secret: string;
+}

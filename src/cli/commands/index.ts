@@ -1,0 +1,12 @@
+import { migrateCommand, seedCommand } from './database.js';
+import { startCommand } from './start.js';
+import type { CliCommand } from './types.js';
+
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand];
+
+export function usage(): string {
+  const width = Math.max(...commands.map((c) => c.usage.length));
+  return `Assay: train, evaluate, approve and deploy test-kit vision models from Slack.\n\nUsage:\n${commands
+    .map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
+    .join('\n')}\n`;
+}

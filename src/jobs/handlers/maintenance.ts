@@ -1,0 +1,20 @@
+// Recurring clean-up: unused hyperparameter sets and abandoned wizards.
+import type { AppContext } from '../../app/context.js';
+import { deleteUnusedHyperparameters } from '../../services/hyperparameter-service.js';
+import { expireWizardSessions } from '../../services/wizard-session-service.js';
+import { JOBS } from '../names.js';
+import type { JobRegistry } from './registry.js';
+
+export function registerMaintenanceJobs(registry: JobRegistry, ctx: AppContext): void {
+  registry.define(JOBS.hyperparametersGc, async () => {
+    const n = await deleteUnusedHyperparameters(ctx.db.dataSource.manager);
+    if (n) ctx.logger.info({ deleted: n }, 'deleted unused hyperparameter sets');
+  });
+  registry.every('1 day', JOBS.hyperparametersGc);
+
+  registry.define(JOBS.wizardExpire, async () => {
+    const n = await expireWizardSessions(ctx.db.dataSource.manager, new Date());
+    if (n) ctx.logger.info({ expired: n }, 'expired abandoned training wizards');
+  });
+  registry.every('10 minutes', JOBS.wizardExpire);
+}

@@ -1,0 +1,56 @@
+// Agenda 6 on the same database (PostgreSQL or the embedded default, LISTEN/NOTIFY so new
+// jobs start at once), or on MongoDB when MONGODB_URL is set. Same job code on both.
+import { Agenda, type Job } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { Database } from '../db/database.js';
+import type { JobName } from './names.js';
+
+export interface JobQueue {
+  /** Enqueue a job to run as soon as a worker is free. */
+  now<T extends object>(name: JobName, data: T): Promise<void>;
+}
+
+export interface JobSystemOptions {
+  mongodbUrl?: string;
+  /** Poll interval; notifications make pickup immediate, polling is the safety net. */
+  processEvery?: string | number;
+  /** Turn off LISTEN/NOTIFY (polling only) — used as the benchmark baseline. */
+  disableNotifications?: boolean;
+  name?: string;
+}
+
+export type JobHandler<T = any> = (job: Job<T>) => Promise<void>;
+
+export interface JobDefinitionOptions {
+  concurrency?: number;
+  lockLifetime?: number;
+}
+
+export async function createAgenda(db: Database, options: JobSystemOptions = {}): Promise<Agenda> {
+  let backend;
+  if (options.mongodbUrl) {
+    const { MongoBackend } = await import('@agendajs/mongo-backend');
+    backend = new MongoBackend({ address: options.mongodbUrl } as never);
+  } else {
+    backend = new PostgresBackend({ pool: db.pool as never, disableNotifications: options.disableNotifications ?? false });
+  }
+  return new Agenda({
+    backend,
+    name: options.name ?? `assay-${process.pid}`,
+    processEvery: options.processEvery ?? '5 seconds',
+    defaultLockLifetime: 10 * 60_000,
+  });
+}
+
+export function queueFor(agenda: Agenda): JobQueue {
+  return {
+    async now(name, data) {
+      await agenda.now(name, data);
+    },
+  };
+}
+
+/** Stops Agenda and waits for its timers: the CLI and tests must be able to exit. */
+export async function stopAgenda(agenda: Agenda): Promise<void> {
+  await agenda.stop(false).catch(() => undefined);
+}

@@ -1,0 +1,14 @@
+// Agenda job names: one place, so producers and handlers cannot drift apart.
+export const JOBS = {
+  datasetValidate: 'dataset.validate',
+  modelTrain: 'model.train',
+  modelEvaluate: 'model.evaluate',
+  modelDeploy: 'model.deploy',
+  salesforceSync: 'salesforce.sync',
+  salesforceReconcile: 'salesforce.reconcile',
+  hyperparametersGc: 'hyperparameters.gc',
+  wizardExpire: 'wizard.expire',
+  edgeStaleCheck: 'edge.stale-check',
+} as const;
+
+export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -1,0 +1,124 @@
+// Domain rules are plain functions: they read like the design and run in milliseconds.
+import { describe, expect, it } from '@jest/globals';
+import {
+  assertTransition, canonicalJson, checkApproverAction, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
+  lineageKey, lineageName, modelName, planActivation, planRollback, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
+} from '../../src/domain/index.js';
+
+const A = '0b3c7f0e-0000-4000-8000-00000000000a';
+const B = '0b3c7f0e-0000-4000-8000-00000000000b';
+const C = '0b3c7f0e-0000-4000-8000-00000000000c';
+
+describe('lineage', () => {
+  it('kits sharing a label space share a lineage, whatever the order or duplicates', () => {
+    expect(lineageKey([A, B, C])).toBe(lineageKey([C, A, B, A]));
+    expect(lineageKey([A.toUpperCase(), B])).toBe(lineageKey([A, B]));
+  });
+  it('a different option set gives a different lineage', () => {
+    expect(lineageKey([A, B])).not.toBe(lineageKey([A, B, C]));
+    expect(trainingIdFor(lineageKey([A, B]))).not.toBe(trainingIdFor(lineageKey([A, C])));
+  });
+  it('refuses an empty option set', () => {
+    expect(() => lineageKey([])).toThrow(ValidationError);
+  });
+  it('training ids are short and stable; names follow <name>_<training_id>_v<version>', () => {
+    const id = trainingIdFor(lineageKey([A, B]));
+    expect(id).toMatch(/^[a-z0-9]{12}$/);
+    expect(lineageName(['PR urine kit', 'PR DNA urine', 'PR urine'])).toBe('pr_urine');
+    expect(modelName('pr_urine', id, 3)).toBe(`pr_urine_${id}_v3`);
+    expect(() => modelName('x', id, 0)).toThrow(ValidationError);
+  });
+});
+
+describe('dataset names', () => {
+  const on = new Date('2026-11-23T10:00:00Z');
+  it('are deterministic and valid', () => {
+    const a = generateDatasetName({ kitNames: ['PR urine', 'PR DNA urine'], optionNames: ['red_light', 'green_light'], trainingId: 'l0123456789a', on });
+    const b = generateDatasetName({ kitNames: ['PR DNA urine', 'PR urine'], optionNames: ['green_light', 'red_light'], trainingId: 'l0123456789a', on });
+    expect(a).toBe(b);
+    expect(a).toBe('pr_dna_urine_pr_urine-green_light_red_light-l0123456789a-20261123');
+    expect(validateDatasetName(a)).toBe(a);
+  });
+  it('stay unique by suffixing', () => {
+    expect(uniqueDatasetName('ds', new Set())).toBe('ds');
+    expect(uniqueDatasetName('ds', new Set(['ds', 'ds-2']))).toBe('ds-3');
+  });
+  it('an edited name must still be valid', () => {
+    expect(() => validateDatasetName('Has Spaces')).toThrow(ValidationError);
+    expect(() => validateDatasetName('x'.repeat(101))).toThrow(/at most 100/);
+  });
+});
+
+describe('version decision', () => {
+  const latest = { id: 'm1', modelVersion: 2, status: 'deployed' };
+  it('a lineage without a model trains a new one', () => {
+    expect(decideVersion(null, undefined)).toEqual({ action: 'train', mode: 'new', baseModelId: null });
+    expect(() => decideVersion(null, 'new_version')).toThrow(ValidationError);
+  });
+  it('with a model: skip maps to it, new version fine-tunes it, retrain starts over', () => {
+    expect(decideVersion(latest, 'skip')).toEqual({ action: 'skip', existingModelId: 'm1' });
+    expect(decideVersion(latest, 'new_version')).toEqual({ action: 'train', mode: 'new_version', baseModelId: 'm1' });
+    expect(decideVersion(latest, 'retrain')).toEqual({ action: 'train', mode: 'retrain', baseModelId: null });
+    expect(() => decideVersion(latest, undefined)).toThrow(/choose skip, new version or retrain/);
+  });
+});
+
+describe('hyperparameter fingerprints', () => {
+  it('canonical JSON sorts keys at every level', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
+  });
+  it('equal settings have equal fingerprints; any change gives another', () => {
+    expect(fingerprint({ epochs: 1, lr: 0.1 })).toBe(fingerprint({ lr: 0.1, epochs: 1 }));
+    expect(fingerprint({ epochs: 1, lr: 0.1 })).not.toBe(fingerprint({ epochs: 2, lr: 0.1 }));
+    expect(() => fingerprint({ lr: NaN })).toThrow(TypeError);
+  });
+});
+
+describe('state machines', () => {
+  it('allow the designed paths', () => {
+    for (const [from, to] of [['queued', 'validating'], ['validating', 'training'], ['training', 'trained'], ['training', 'cancelled']]) assertTransition('training', from!, to!);
+    for (const [from, to] of [['draft', 'evaluating'], ['evaluating', 'pending_approval'], ['pending_approval', 'approved'], ['approved', 'deployed'], ['deployed', 'deprecated']]) assertTransition('model', from!, to!);
+    for (const [from, to] of [['pending', 'downloading'], ['downloading', 'installing'], ['installing', 'completed'], ['failed', 'pending']]) assertTransition('deployment', from!, to!);
+  });
+  it('refuse illegal transitions naming both states', () => {
+    expect(() => assertTransition('model', 'pending_approval', 'deployed')).toThrow(new IllegalTransitionError('model', 'pending_approval', 'deployed'));
+    expect(() => assertTransition('model', 'draft', 'deployed')).toThrow('model cannot go from "draft" to "deployed"');
+    expect(() => assertTransition('training', 'trained', 'training')).toThrow(/"trained" to "training"/);
+    expect(() => assertTransition('deployment', 'rolled_back', 'completed')).toThrow(IllegalTransitionError);
+  });
+});
+
+describe('permissions', () => {
+  const approvers = new Set(['UAPP1', 'UAPP2']);
+  it('only approvers act, and never on their own training', () => {
+    expect(checkApproverAction({ actor: 'UX', action: 'approve', approvers })).toMatchObject({ allowed: false });
+    expect(checkApproverAction({ actor: 'UAPP1', action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false, reason: expect.stringMatching(/requested this training/) });
+    expect(checkApproverAction({ actor: 'UAPP1', action: 'deploy', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
+    expect(checkApproverAction({ actor: 'UAPP2', action: 'approve', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
+  });
+});
+
+describe('activation plans', () => {
+  const k = (t: string, o: string) => ({ testTypeId: t, aiOptionUid: o });
+  it('remember what each option ran before', () => {
+    const steps = planActivation('new', [k('t1', 'o1'), k('t1', 'o2'), k('t1', 'o1')], [{ ...k('t1', 'o1'), modelId: 'old', previousModelId: 'older' }]);
+    expect(steps).toEqual([
+      { ...k('t1', 'o1'), previousModelId: 'old', changes: true },
+      { ...k('t1', 'o2'), previousModelId: null, changes: true },
+    ]);
+  });
+  it('activating the active model again changes nothing', () => {
+    expect(planActivation('m', [k('t', 'o')], [{ ...k('t', 'o'), modelId: 'm', previousModelId: 'p' }])).toEqual([{ ...k('t', 'o'), previousModelId: 'p', changes: false }]);
+  });
+  it('rollback returns each option to its previous model', () => {
+    const current = [
+      { ...k('t1', 'o1'), modelId: 'bad', previousModelId: 'good' },
+      { ...k('t2', 'o1'), modelId: 'bad', previousModelId: null },
+      { ...k('t3', 'o1'), modelId: 'other', previousModelId: 'bad' },
+    ];
+    expect(planRollback('bad', current)).toEqual([
+      { ...k('t1', 'o1'), from: 'bad', to: 'good' },
+      { ...k('t2', 'o1'), from: 'bad', to: null },
+    ]);
+  });
+});
