@@ -14,6 +14,7 @@ import { AiOption } from '../db/entities/index.js';
 import type { AppContext } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { AuditNotifier, FanOutNotifier } from './notifier.js';
+import { AssayEvents } from './events.js';
 import { loadOrCreateSecret } from './secret.js';
 
 export interface StartOptions {
@@ -45,7 +46,8 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     }
     const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
     const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, secret: loadOrCreateSecret(config.secret, config.dataDir) };
+    const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, secret: loadOrCreateSecret(config.secret, config.dataDir) };
   } catch (e) {
     await db.close();
     throw e;

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/job-system.js';
 import type { Logger } from './logger.js';
+import type { AssayEvents } from './events.js';
 import type { FanOutNotifier } from './notifier.js';
 
 export interface AppContext {
@@ -13,6 +14,7 @@ export interface AppContext {
   agenda: Agenda;
   queue: JobQueue;
   notifier: FanOutNotifier;
+  events: AssayEvents;
   /** Server secret (ASSAY_SECRET or the data folder's own). */
   secret: string;
 }
