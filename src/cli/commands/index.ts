@@ -1,8 +1,9 @@
 import { migrateCommand, seedCommand } from './database.js';
 import { startCommand } from './start.js';
+import { evalCocoCommand } from './eval-coco.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand];
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, evalCocoCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));
