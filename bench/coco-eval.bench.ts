@@ -79,9 +79,9 @@ export function syntheticCoco(seed = 42): { gt: CocoGroundTruth; dets: CocoDetec
 /** ASSAY_REFERENCE_DIR, else shared/ beside the repo (found from cwd or from this file). */
 function referenceDir(): string {
   if (process.env.ASSAY_REFERENCE_DIR) return process.env.ASSAY_REFERENCE_DIR;
-  const fromCwd = path.resolve(process.cwd(), '../shared/reference/coco-eval');
+  const fromCwd = path.resolve(process.cwd(), 'test/fixtures/coco-eval');
   if (existsSync(fromCwd)) return fromCwd;
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/reference/coco-eval');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures/coco-eval');
 }
 
 /** Compares the 12 stats, per-class AP/AR and TP/FP/FN counts with the official expected.json. */

@@ -46,7 +46,7 @@ describe('assay CLI', () => {
 });
 
 describe('assay eval-coco', () => {
-  const ref = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), '../shared/reference/coco-eval');
+  const ref = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), 'test/fixtures/coco-eval');
   it('prints the 12 stats, and with --json the official numbers', () => {
     const dir = path.join(ref, 'case_padilla_coco100');
     const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cocoJson, evalCocoFiles, formatCocoStats } from '../../../src/ml/metrics/coco-cli.js';
 
-const REFERENCE_DIR = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), '../shared/reference/coco-eval');
+const REFERENCE_DIR = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), 'test/fixtures/coco-eval');
 const cases = existsSync(REFERENCE_DIR)
   ? readdirSync(REFERENCE_DIR).filter((n) => existsSync(path.join(REFERENCE_DIR, n, 'expected.json'))).sort()
   : [];

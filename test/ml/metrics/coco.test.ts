@@ -14,7 +14,7 @@ import {
 // Official pycocotools numbers (shared/reference/coco-eval/*/expected.json)
 // ---------------------------------------------------------------------------
 
-const REFERENCE_DIR = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), '../shared/reference/coco-eval');
+const REFERENCE_DIR = process.env.ASSAY_REFERENCE_DIR ?? path.resolve(process.cwd(), 'test/fixtures/coco-eval');
 const TOL = 1e-6;
 
 interface ExpectedCounts { TP: number; FP: number; FN: number; precision: number; recall: number; F1: number }
