@@ -1,4 +1,5 @@
 // Migrations in the order they run. Listed explicitly so the compiled build needs no globbing.
 import { InitialSchema1732300000000 } from './1732300000000-InitialSchema.js';
+import { DeploymentRecords1732300000400 } from './1732300000400-DeploymentRecords.js';
 
-export const migrations = [InitialSchema1732300000000];
+export const migrations = [InitialSchema1732300000000, DeploymentRecords1732300000400];

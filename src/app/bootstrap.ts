@@ -16,6 +16,8 @@ import { createLogger, type Logger } from './logger.js';
 import { AuditNotifier, FanOutNotifier } from './notifier.js';
 import { AssayEvents } from './events.js';
 import { loadOrCreateSecret } from './secret.js';
+import { attachSlack } from '../slack/index.js';
+import { createArtifactStore } from '../storage/artifact-store.js';
 
 export interface StartOptions {
   web?: boolean;
@@ -45,9 +47,11 @@ export async function openContext(config: Config, options: StartOptions = {}): P
       logger.info(seeded, 'catalog seeded with the initial AI options and demo kits');
     }
     const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
+    agenda.on('error', (err: unknown) => logger.warn({ err }, 'job system error'));
     const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
     const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, secret: loadOrCreateSecret(config.secret, config.dataDir) };
+    const artifacts = await createArtifactStore(config);
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret: loadOrCreateSecret(config.secret, config.dataDir) };
   } catch (e) {
     await db.close();
     throw e;
@@ -61,7 +65,10 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   const { logger } = ctx;
   let server: http.Server | undefined;
   let url: string | undefined;
+  let stopSlack: () => Promise<void> = async () => undefined;
   try {
+    // Slack posts progress and notices from whichever role emits the events.
+    stopSlack = await attachSlack(ctx, { web });
     if (worker) {
       const registry = agendaRegistry(ctx.agenda);
       for (const register of jobModules) register(registry, ctx);
@@ -96,6 +103,7 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      await stopSlack();
       await stopAgenda(ctx.agenda);
       await ctx.db.close();
     },

@@ -6,6 +6,7 @@ import type { JobQueue } from '../jobs/job-system.js';
 import type { Logger } from './logger.js';
 import type { AssayEvents } from './events.js';
 import type { FanOutNotifier } from './notifier.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
 
 export interface AppContext {
   config: Config;
@@ -15,6 +16,8 @@ export interface AppContext {
   queue: JobQueue;
   notifier: FanOutNotifier;
   events: AssayEvents;
+  /** Models, dataset snapshots and images, content-addressed (local folder or S3). */
+  artifacts: ArtifactStore;
   /** Server secret (ASSAY_SECRET or the data folder's own). */
   secret: string;
 }

@@ -49,6 +49,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const dataSource = new DataSource(dataSourceOptions({ url: options.url, poolSize: options.poolSize ?? 10, logging: options.logging ?? false }) as any);
     await dataSource.initialize();
     const pool = new pg.Pool({ connectionString: options.url, max: 5 });
+    // An idle client dropped by the server (restart, failover) emits 'error' on the pool;
+    // unhandled it kills the process. The next query reconnects or fails with a clear error.
+    pool.on('error', () => undefined);
     return {
       dataSource,
       kind: 'postgres',

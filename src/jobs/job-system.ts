@@ -34,12 +34,17 @@ export async function createAgenda(db: Database, options: JobSystemOptions = {})
   } else {
     backend = new PostgresBackend({ pool: db.pool as never, disableNotifications: options.disableNotifications ?? false });
   }
-  return new Agenda({
+  // A dropped LISTEN connection emits 'error' on the channel; unhandled it would kill the
+  // process. The channel reconnects by itself, so it is logged by Agenda's own error event.
+  (backend as { notificationChannel?: { on?(e: string, l: (err: unknown) => void): void } }).notificationChannel?.on?.('error', () => undefined);
+  const agenda = new Agenda({
     backend,
     name: options.name ?? `assay-${process.pid}`,
     processEvery: options.processEvery ?? '5 seconds',
     defaultLockLifetime: 10 * 60_000,
   });
+  agenda.on('error', () => undefined);
+  return agenda;
 }
 
 export function queueFor(agenda: Agenda): JobQueue {
@@ -52,5 +57,7 @@ export function queueFor(agenda: Agenda): JobQueue {
 
 /** Stops Agenda and waits for its timers: the CLI and tests must be able to exit. */
 export async function stopAgenda(agenda: Agenda): Promise<void> {
+  // Stopping while Agenda still connects would close the pool under it.
+  await agenda.ready.catch(() => undefined);
   await agenda.stop(false).catch(() => undefined);
 }

@@ -9,6 +9,7 @@ export const JOBS = {
   hyperparametersGc: 'hyperparameters.gc',
   wizardExpire: 'wizard.expire',
   edgeStaleCheck: 'edge.stale-check',
+  trainerPoll: 'trainer.poll',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

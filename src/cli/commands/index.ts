@@ -1,9 +1,13 @@
 import { migrateCommand, seedCommand } from './database.js';
 import { startCommand } from './start.js';
 import { evalCocoCommand } from './eval-coco.js';
+import { edgeCommand } from './edge.js';
+import { historyCommand } from './history.js';
+import { syncCommand } from './sync.js';
+import { cancelCommand } from './cancel.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, evalCocoCommand];
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, evalCocoCommand, cancelCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

@@ -1,10 +1,12 @@
 // Job handlers register here; the worker defines them on Agenda and schedules the recurring ones.
-import type { Agenda, Job } from 'agenda';
+import type { Agenda, BackoffStrategy, Job } from 'agenda';
 import type { JobName } from '../names.js';
 
 export interface JobOptions {
   concurrency?: number;
   lockLifetime?: number;
+  /** Retry policy (null from the strategy = no retry). */
+  backoff?: BackoffStrategy;
 }
 
 export interface JobRegistry {
@@ -16,7 +18,7 @@ export function agendaRegistry(agenda: Agenda): JobRegistry & { scheduleRecurrin
   const recurring: [string, JobName][] = [];
   return {
     define(name, handler, options) {
-      agenda.define(name, handler, { concurrency: options?.concurrency, lockLifetime: options?.lockLifetime });
+      agenda.define(name, handler, { concurrency: options?.concurrency, lockLifetime: options?.lockLifetime, backoff: options?.backoff });
     },
     every(interval, name) {
       recurring.push([interval, name]);

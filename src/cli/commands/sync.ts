@@ -1,0 +1,50 @@
+// `assay sync [--queue]`: full kit reconciliation with Salesforce now (or queued for the workers).
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/index.js';
+import { openContext } from '../../app/bootstrap.js';
+import { createLogger } from '../../app/logger.js';
+import { stopAgenda } from '../../jobs/job-system.js';
+import { JOBS } from '../../jobs/names.js';
+import { kitSyncDeps } from '../../salesforce/context.js';
+import { reconcileCatalog } from '../../services/kit-sync-service.js';
+import { CliUsageError, type CliCommand } from './types.js';
+
+export const syncCommand: CliCommand = {
+  name: 'sync',
+  summary: 'reconcile kits and AI options with Salesforce (--queue: let a worker do it)',
+  usage: 'assay sync [--queue]',
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { queue: { type: 'boolean' } } }));
+    } catch (e) {
+      throw new CliUsageError(`${(e as Error).message}\nusage: ${this.usage}`);
+    }
+    const config = loadConfig();
+    if (!config.salesforce.jwt && !config.salesforce.alias) {
+      process.stderr.write('assay: Salesforce API not configured: set SF_CLIENT_ID, SF_USERNAME and SF_PRIVATE_KEY_PATH, or SF_ALIAS\n');
+      return 2;
+    }
+    const ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
+    const requestedBy = `cli:${process.env.USER ?? 'unknown'}`;
+    try {
+      if (values.queue) {
+        await ctx.queue.now(JOBS.salesforceReconcile, { requestedBy });
+        process.stdout.write('Reconciliation queued; a worker (assay start) runs it.\n');
+        return 0;
+      }
+      const r = await reconcileCatalog(kitSyncDeps(ctx), requestedBy);
+      process.stdout.write(
+        `Reconciled ${r.kitsSeen} kit(s) in ${r.pages} page(s): ${r.kitsCreated} new, ${r.kitsUpdated} updated, ${r.kitsStale} unchanged (older), ` +
+          `${r.archived.length} archived, links +${r.linksAdded}/-${r.linksRemoved}, ${r.skipped} record(s) skipped; ` +
+          `${r.restCalls} REST call(s)${r.apiUsage ? `, API usage ${r.apiUsage.used}/${r.apiUsage.limit}` : ''}.\n`,
+      );
+      return 0;
+    } finally {
+      // Agenda connects its backend in the background; closing the pool under it crashes the process.
+      await ctx.agenda.ready.catch(() => undefined);
+      await stopAgenda(ctx.agenda);
+      await ctx.db.close();
+    }
+  },
+};

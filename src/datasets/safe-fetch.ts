@@ -1,0 +1,180 @@
+// SSRF-safe HTTP(S) fetching for dataset, image and trainer-artifact URLs. Every hop (the first
+// URL and each redirect) is checked: scheme (https only unless allowHttp), host resolved and
+// EVERY address checked with ipaddr.js (public unicast only unless allowPrivate), then the
+// socket is pinned to the checked address so a second DNS answer cannot swap it (rebinding).
+// Size, total time and content type are capped.
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { Readable, Transform } from 'node:stream';
+import ipaddr from 'ipaddr.js';
+
+export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+export interface SafeFetchOptions {
+  allowHttp?: boolean;
+  allowPrivate?: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  /** Accepted content types (prefix match, e.g. "image/"); any when omitted. */
+  accept?: string[];
+  maxRedirects?: number;
+  /** DNS resolver (tests inject one to simulate answers). Default: dns.lookup with all addresses. */
+  lookup?: LookupAll;
+}
+
+export type FetchErrorCode = 'blocked_url' | 'blocked_address' | 'too_large' | 'timeout' | 'http_status' | 'content_type' | 'too_many_redirects' | 'network';
+
+export class FetchError extends Error {
+  constructor(
+    readonly code: FetchErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'FetchError';
+  }
+  /** Worth retrying later (the source may recover); the rest are final answers. */
+  get transient(): boolean {
+    return this.code === 'timeout' || this.code === 'network' || (this.code === 'http_status' && (this.status! >= 500 || this.status === 429));
+  }
+}
+
+export interface FetchedStream {
+  stream: Readable;
+  contentType: string;
+  contentLength: number | null;
+  finalUrl: string;
+}
+
+const defaultLookup: LookupAll = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+/** True for addresses a server-side fetch may reach: public unicast only. */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  return ip.range() === 'unicast';
+}
+
+function redactUrl(u: URL): string {
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+async function checkedAddress(url: URL, opts: SafeFetchOptions): Promise<{ address: string; family: number } | null> {
+  if (url.protocol !== 'https:' && !(opts.allowHttp && url.protocol === 'http:')) {
+    throw new FetchError('blocked_url', `only https:// URLs may be fetched (got ${url.protocol}//${url.host})`);
+  }
+  if (url.username || url.password) throw new FetchError('blocked_url', 'URLs with credentials are not fetched');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // Test mode with private addresses allowed: nothing to check, the socket resolves normally.
+  if (opts.allowPrivate) return null;
+  const addresses = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await (opts.lookup ?? defaultLookup)(host).catch((e: Error) => {
+    throw new FetchError('network', `cannot resolve ${host}: ${e.message}`);
+  });
+  if (addresses.length === 0) throw new FetchError('network', `cannot resolve ${host}`);
+  const bad = addresses.find((a) => !isPublicAddress(a.address));
+  if (bad) throw new FetchError('blocked_address', `${host} resolves to a non-public address (${bad.address}); refused`);
+  return addresses[0]!;
+}
+
+function request(url: URL, pinned: { address: string; family: number } | null, opts: SafeFetchOptions, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(
+      url,
+      {
+        method: 'GET',
+        headers: { 'user-agent': 'assay/1', ...opts.headers },
+        signal,
+        // Connect to exactly the address that was checked (no second resolution).
+        lookup: pinned
+          ? (((_h: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) => (o?.all ? cb(null, [pinned]) : cb(null, pinned.address, pinned.family))) as never)
+          : undefined,
+        servername: net.isIP(url.hostname) ? undefined : url.hostname,
+      } as https.RequestOptions,
+      resolve,
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Opens a URL and returns its body as a capped stream. The caller must consume or destroy it. */
+export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): Promise<FetchedStream> {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new FetchError('blocked_url', 'not a valid URL');
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  const fail = (e: unknown): never => {
+    clearTimeout(timer);
+    if (e instanceof FetchError) throw e;
+    if (controller.signal.aborted) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
+    throw new FetchError('network', `${redactUrl(url)}: ${(e as Error).message}`);
+  };
+  const origin = url.origin;
+  let headers = opts.headers;
+  for (let hop = 0; ; hop++) {
+    let res: http.IncomingMessage;
+    try {
+      const pinned = await checkedAddress(url, opts);
+      res = await request(url, pinned, { ...opts, headers }, controller.signal);
+    } catch (e) {
+      return fail(e);
+    }
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400 && res.headers.location) {
+      res.resume();
+      if (hop >= (opts.maxRedirects ?? 3)) return fail(new FetchError('too_many_redirects', 'too many redirects'));
+      url = new URL(res.headers.location, url);
+      // Credentials never follow a redirect to another origin.
+      if (url.origin !== origin) headers = Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'));
+      continue;
+    }
+    if (status !== 200) {
+      res.resume();
+      return fail(new FetchError('http_status', `${redactUrl(url)} answered HTTP ${status}`, status));
+    }
+    const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (opts.accept && !opts.accept.some((a) => contentType.startsWith(a))) {
+      res.destroy();
+      return fail(new FetchError('content_type', `${redactUrl(url)} has content type "${contentType || 'none'}", expected ${opts.accept.join(' or ')}`));
+    }
+    const contentLength = res.headers['content-length'] ? Number(res.headers['content-length']) : null;
+    if (contentLength !== null && contentLength > opts.maxBytes) {
+      res.destroy();
+      return fail(new FetchError('too_large', `${redactUrl(url)} is ${contentLength} bytes, more than the ${opts.maxBytes} byte limit`));
+    }
+    let seen = 0;
+    const finalUrl = url;
+    const cap = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        seen += chunk.length;
+        if (seen > opts.maxBytes) return cb(new FetchError('too_large', `${redactUrl(finalUrl)} is more than the ${opts.maxBytes} byte limit`));
+        cb(null, chunk);
+      },
+      flush(cb) {
+        clearTimeout(timer);
+        cb();
+      },
+    });
+    res.on('error', (e) => cap.destroy(controller.signal.aborted ? new FetchError('timeout', `${redactUrl(finalUrl)} did not finish within ${opts.timeoutMs} ms`) : e));
+    cap.on('close', () => clearTimeout(timer));
+    res.pipe(cap);
+    return { stream: cap, contentType, contentLength, finalUrl: url.toString() };
+  }
+}
+
+/** Fetches a whole (capped) body into memory: for JSON documents and images. */
+export async function safeFetch(rawUrl: string, opts: SafeFetchOptions): Promise<{ body: Buffer; contentType: string; finalUrl: string }> {
+  const { stream, contentType, finalUrl } = await safeFetchStream(rawUrl, opts);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return { body: Buffer.concat(chunks), contentType, finalUrl };
+}

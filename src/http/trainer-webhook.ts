@@ -1,0 +1,66 @@
+// POST /webhooks/trainer: HMAC-signed progress and completion from the remote trainer.
+// GET /artifacts/<path>?expires&sig: the signed links the trainer downloads datasets/images from
+// when artifacts are stored locally (S3 stores hand out pre-signed URLs instead).
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { applyTrainerUpdate, trainerCallbackSchema, UnknownTrainerJobError, verifySignature } from '../services/remote-trainer-service.js';
+import { ArtifactNotFoundError, assertArtifactPath } from '../storage/artifact-store.js';
+import { verifyArtifactLink } from '../storage/artifact-links.js';
+import { HttpError } from './errors.js';
+import { registerOperation } from './openapi.js';
+
+registerOperation({
+  method: 'post',
+  path: '/webhooks/trainer',
+  summary: 'Remote trainer callback (progress, completed, failed)',
+  description: 'Signed with TRAINER_SECRET: X-Assay-Timestamp (unix seconds, 5 minute window) and X-Assay-Signature: sha256=HMAC-SHA256(secret, `${timestamp}.${body}`). Repeats of a final callback are answered 200 with status "duplicate".',
+  tags: ['trainer'],
+  request: { body: trainerCallbackSchema, headers: z.object({ 'x-assay-timestamp': z.string(), 'x-assay-signature': z.string() }) },
+  responses: {
+    200: { description: 'Applied (or a duplicate); status "cancel" asks the trainer to stop', body: z.object({ status: z.enum(['ok', 'duplicate', 'cancel']), modelId: z.string().optional() }) },
+    400: { description: 'Malformed callback' },
+    401: { description: 'Missing or bad signature, or stale timestamp' },
+    404: { description: 'Unknown job' },
+    503: { description: 'Remote trainer not configured' },
+  },
+});
+
+export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
+  app.post('/webhooks/trainer', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+    const trainer = ctx.config.trainer;
+    if (!trainer) throw new HttpError(503, 'the remote trainer is not configured (TRAINER_URL, TRAINER_SECRET)');
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const refused = verifySignature(trainer.secret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
+    if (refused) throw new HttpError(401, `trainer callback refused: ${refused}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'the callback body is not JSON');
+    }
+    const update = trainerCallbackSchema.parse(json);
+    try {
+      res.json(await applyTrainerUpdate(ctx, update));
+    } catch (e) {
+      if (e instanceof UnknownTrainerJobError) throw new HttpError(404, e.message);
+      throw e;
+    }
+  });
+
+  app.get(/^\/artifacts\/((?:models|datasets|images)\/[0-9a-f]{64}(?:\.[a-z0-9]{1,10})?)$/, async (req, res) => {
+    const artifactPath = (req.params as Record<string, string>)[0]!;
+    assertArtifactPath(artifactPath);
+    if (!verifyArtifactLink(ctx.secret, artifactPath, req.query.expires, req.query.sig)) throw new HttpError(403, 'invalid or expired artifact link');
+    const stat = await ctx.artifacts.stat(artifactPath);
+    if (!stat) throw new HttpError(404, 'artifact not found');
+    res.setHeader('content-type', artifactPath.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    res.setHeader('content-length', String(stat.size));
+    try {
+      (await ctx.artifacts.get(artifactPath)).pipe(res);
+    } catch (e) {
+      if (e instanceof ArtifactNotFoundError) throw new HttpError(404, 'artifact not found');
+      throw e;
+    }
+  });
+}

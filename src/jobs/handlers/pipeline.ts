@@ -1,0 +1,128 @@
+// The training pipeline: dataset.validate → model.train → model.evaluate, plus the remote
+// trainer poll and the start-up scan for trainings a dead worker left behind.
+import type { Job } from 'agenda';
+import type { AppContext } from '../../app/context.js';
+import { isDatabaseUnavailable } from '../../services/db-errors.js';
+import { datasetWithTraining, expectedLabels, intakeDataset, type IntakeResult } from '../../services/dataset-service.js';
+import { evaluateModel } from '../../services/evaluation-service.js';
+import { pollRemoteTrainings, submitRemoteTraining } from '../../services/remote-trainer-service.js';
+import { beginTraining, beginValidation, endTraining, finishTraining, getTraining, isCancelRequested, recordValidation, requeueAfterTransientError } from '../../services/training-run-service.js';
+import { unreadableReport } from '../../datasets/validation-report.js';
+import { datasetValidateData, modelEvaluateData, modelTrainData } from '../job-data.js';
+import { failuresSoFar, isTransient, MAX_TRANSIENT_RETRIES, retryTransient, withHeartbeat } from '../job-runtime.js';
+import { JOBS } from '../names.js';
+import { recoverStuckTrainings } from '../recovery.js';
+import { trainWithTfjs } from '../training/tfjs-training.js';
+import type { JobRegistry } from './registry.js';
+
+/** Trainings with a job running in this process: a second copy of the same job here is a duplicate. */
+const activeHere = new Set<string>();
+
+async function exclusive(ctx: AppContext, key: string, fn: () => Promise<void>): Promise<void> {
+  if (activeHere.has(key)) {
+    ctx.logger.warn({ key }, 'a job for this training is already running in this worker; skipping the duplicate');
+    return;
+  }
+  activeHere.add(key);
+  try {
+    await fn();
+  } finally {
+    activeHere.delete(key);
+  }
+}
+
+const retriable = (e: unknown) => isTransient(e) || isDatabaseUnavailable(e);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export async function runDatasetValidate(ctx: AppContext, job: Job<unknown>): Promise<void> {
+  const data = datasetValidateData.parse(job.attrs.data);
+  const ds = ctx.db.dataSource;
+  const { dataset, training } = await datasetWithTraining(ds, data.datasetId, data.trainingUid);
+  if ((await beginValidation(ds, training.uid, dataset.id)) === 'skip') return;
+  const labels = await expectedLabels(ds, training.lineageId);
+  let result: IntakeResult;
+  try {
+    result = await intakeDataset(dataset, labels, data, { config: ctx.config, artifacts: ctx.artifacts });
+  } catch (e) {
+    if (retriable(e) && failuresSoFar(job) < MAX_TRANSIENT_RETRIES) {
+      await requeueAfterTransientError(ds, training.uid, message(e));
+      throw e;
+    }
+    ctx.logger.error({ err: e, datasetId: dataset.id }, 'dataset validation failed');
+    result = { report: unreadableReport(`The dataset could not be validated: ${message(e)}`, labels) };
+  }
+  const enqueue = await recordValidation(ds, { uid: training.uid, datasetId: dataset.id, report: result.report, snapshot: result.snapshot });
+  ctx.events.emit('dataset.validated', { datasetId: dataset.id, trainingUid: training.uid, valid: result.report.valid, report: result.report as never });
+  if (enqueue) await ctx.queue.now(JOBS.modelTrain, { trainingUid: training.uid });
+  else if ((await getTraining(ds.manager, training.uid)).status === 'failed') {
+    ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'failed', modelId: null, error: result.report.summary });
+  }
+}
+
+async function trainRemote(ctx: AppContext, job: Job<unknown>, uid: string): Promise<void> {
+  const training = await getTraining(ctx.db.dataSource.manager, uid);
+  if (training.status !== 'queued') return; // already sent: callbacks and the poll take it from here
+  try {
+    await submitRemoteTraining(ctx, training);
+  } catch (e) {
+    if (retriable(e) && failuresSoFar(job) < MAX_TRANSIENT_RETRIES) throw e;
+    if (await endTraining(ctx.db.dataSource, uid, 'failed', `the remote trainer did not take the job: ${message(e)}`)) {
+      ctx.events.emit('training.finished', { trainingUid: uid, status: 'failed', modelId: null, error: message(e) });
+    }
+  }
+}
+
+export async function runModelTrain(ctx: AppContext, job: Job<unknown>): Promise<void> {
+  const { trainingUid: uid } = modelTrainData.parse(job.attrs.data);
+  const ds = ctx.db.dataSource;
+  if ((await getTraining(ds.manager, uid)).trainer === 'remote') return trainRemote(ctx, job, uid);
+  if ((await beginTraining(ds, uid)) === 'skip') return;
+  try {
+    const output = await trainWithTfjs(ctx, await getTraining(ds.manager, uid));
+    const stored = await ctx.artifacts.put(Buffer.from(output.onnx.buffer, output.onnx.byteOffset, output.onnx.byteLength), { kind: 'model', extension: 'onnx' });
+    const model = await finishTraining(ds, uid, { ...stored, labels: output.labels, inputShape: output.inputShape });
+    ctx.events.emit('training.finished', { trainingUid: uid, status: 'trained', modelId: model.id });
+    await ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
+  } catch (e) {
+    const cancelled = (e as Error).name === 'TrainingCancelledError' || (await isCancelRequested(ds.manager, uid).catch(() => false));
+    if (cancelled) {
+      const t = await getTraining(ds.manager, uid);
+      if (await endTraining(ds, uid, 'cancelled', `cancelled on request after epoch ${t.currentEpoch} of ${t.totalEpochs}`)) {
+        ctx.events.emit('training.finished', { trainingUid: uid, status: 'cancelled', modelId: null });
+      }
+      return;
+    }
+    if (await endTraining(ds, uid, 'failed', `training failed: ${message(e)}`)) {
+      ctx.events.emit('training.finished', { trainingUid: uid, status: 'failed', modelId: null, error: message(e) });
+    }
+    throw e;
+  }
+}
+
+export async function runModelEvaluate(ctx: AppContext, job: Job<unknown>): Promise<void> {
+  const { modelId } = modelEvaluateData.parse(job.attrs.data);
+  const outcome = await evaluateModel(ctx.db.dataSource, ctx.artifacts, modelId);
+  if (outcome) ctx.events.emit('evaluation.completed', outcome);
+}
+
+export function registerPipelineJobs(registry: JobRegistry, ctx: AppContext): void {
+  const lockLifetime = ctx.config.jobLockLifetimeMs;
+  // Touch well within the lock lifetime: a live worker's job is never taken over.
+  const beat = Math.max(250, Math.floor(lockLifetime / 4));
+  const onBeatError = (err: unknown) => ctx.logger.warn({ err }, 'job heartbeat failed');
+  const run = (fn: (ctx: AppContext, job: Job<unknown>) => Promise<void>) => (job: Job<unknown>) => withHeartbeat(job, beat, () => fn(ctx, job), onBeatError);
+
+  const perTraining = (fn: (ctx: AppContext, job: Job<unknown>) => Promise<void>) => (c: AppContext, job: Job<unknown>) =>
+    exclusive(c, String((job.attrs.data as { trainingUid?: string } | undefined)?.trainingUid ?? job.attrs._id), () => fn(c, job));
+  registry.define(JOBS.datasetValidate, run(perTraining(runDatasetValidate)), { concurrency: 2, lockLifetime, backoff: retryTransient() });
+  registry.define(JOBS.modelTrain, run(perTraining(runModelTrain)), { concurrency: ctx.config.trainingConcurrency, lockLifetime, backoff: retryTransient() });
+  registry.define(JOBS.modelEvaluate, run(runModelEvaluate), { concurrency: 1, lockLifetime, backoff: retryTransient() });
+  if (ctx.config.trainer) {
+    registry.define(JOBS.trainerPoll, async () => void (await pollRemoteTrainings(ctx)));
+    registry.every('1 minute', JOBS.trainerPoll);
+  }
+  // After the worker is up: trainings a dead worker left with no job at all get one again.
+  ctx.agenda.ready
+    .then(() => recoverStuckTrainings(ctx))
+    .catch((err) => ctx.logger.error({ err }, 'recovering stuck trainings failed'));
+}

@@ -1,0 +1,76 @@
+// Kit sync jobs: `salesforce.sync` applies one stored event; `salesforce.reconcile` reads the
+// whole org (recurring, and on demand from the CLI/Slack). Salesforce rate limits and outages
+// reschedule the job with exponential backoff instead of failing the event.
+import type { Job } from 'agenda';
+import { z } from 'zod';
+import type { AppContext } from '../../app/context.js';
+import { RetryableSalesforceError } from '../../salesforce/client.js';
+import { kitSyncDeps } from '../../salesforce/context.js';
+import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
+import { applySalesforceEvent, reconcileCatalog } from '../../services/kit-sync-service.js';
+import { JOBS } from '../names.js';
+import type { JobRegistry } from './registry.js';
+
+export const RETRY_BASE_MS = 60_000;
+export const RETRY_MAX_MS = 60 * 60_000;
+export const MAX_ATTEMPTS = 12;
+
+/** Next run after a retryable failure: 1, 2, 4 ... minutes, at most an hour. Agenda saves nextRunAt after the throw. */
+export function retryLater(job: Job, now = Date.now()): Date {
+  const attempt = (job.attrs.failCount ?? 0) + 1;
+  const at = new Date(now + Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
+  job.attrs.nextRunAt = at;
+  return at;
+}
+
+const syncData = z.object({ eventId: z.uuid() });
+const reconcileData = z.object({ requestedBy: z.string().max(200).optional() }).optional();
+
+export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): void {
+  registry.define(
+    JOBS.salesforceSync,
+    async (job: Job<{ eventId: string }>) => {
+      const { eventId } = syncData.parse(job.attrs.data);
+      try {
+        const outcome = await applySalesforceEvent(kitSyncDeps(ctx), eventId);
+        ctx.logger.info({ eventId, status: outcome.status, detail: outcome.detail }, 'Salesforce event processed');
+      } catch (e) {
+        if (!(e instanceof RetryableSalesforceError)) throw e;
+        if ((job.attrs.failCount ?? 0) + 1 >= MAX_ATTEMPTS) {
+          await ctx.db.dataSource.query(`UPDATE salesforce_events SET status = 'failed', processed_at = now() WHERE id = $1 AND status = 'received'`, [eventId]);
+        } else {
+          const at = retryLater(job);
+          ctx.logger.warn({ eventId, code: e.code, retryAt: at }, 'Salesforce unavailable or over its API limit; the event is retried later');
+        }
+        throw e;
+      }
+    },
+    { concurrency: 4 },
+  );
+
+  registry.define(
+    JOBS.salesforceReconcile,
+    async (job: Job<{ requestedBy?: string } | undefined>) => {
+      const requestedBy = reconcileData.parse(job.attrs.data ?? undefined)?.requestedBy ?? 'schedule';
+      // Events whose apply job got lost (stored, then the process died) are queued again.
+      const stuck = await unappliedEvents(ctx.db.dataSource, 10);
+      if (stuck.length) await enqueueApply(ctx.queue, stuck);
+      const deps = kitSyncDeps(ctx);
+      if (!deps.salesforce) {
+        ctx.logger.info('Salesforce reconciliation skipped: Salesforce API not configured');
+        return;
+      }
+      try {
+        const result = await reconcileCatalog(deps, requestedBy);
+        ctx.logger.info({ ...result, archived: result.archived.length }, 'Salesforce reconciliation finished');
+      } catch (e) {
+        // The recurring run comes back by itself; an on-demand one is rescheduled.
+        if (e instanceof RetryableSalesforceError && !job.attrs.repeatInterval && (job.attrs.failCount ?? 0) + 1 < MAX_ATTEMPTS) retryLater(job);
+        throw e;
+      }
+    },
+    { concurrency: 1, lockLifetime: 60 * 60_000 },
+  );
+  // SF_RECONCILE_INTERVAL=off turns the schedule off (on-demand runs still work).
+  if (!/^(off|never|0)$/i.test(ctx.config.salesforce.reconcileInterval.trim())) registry.every(ctx.config.salesforce.reconcileInterval, JOBS.salesforceReconcile);
+}

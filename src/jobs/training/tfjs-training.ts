@@ -1,0 +1,63 @@
+// In-process training (trainer 'tfjs'): crops from the validated snapshot, training in a worker
+// thread, progress per epoch into model_trainings, cancellation checked between batches.
+import type { AppContext } from '../../app/context.js';
+import { Dataset, Hyperparameters as HyperparametersRow, Model, type ModelTraining } from '../../db/entities/index.js';
+import { buildCropSet } from '../../ml/dataset/crops.js';
+import { hyperparametersSchema } from '../../ml/train/model.js';
+import { runTrainingInWorker } from '../../ml/train/run-in-worker.js';
+import type { TrainingOutput } from '../../ml/train/trainer.js';
+import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
+import { modelArtifactBytes } from '../../services/evaluation-service.js';
+import { isCancelRequested, recordEpoch } from '../../services/training-run-service.js';
+
+/** How often the DB cancel flag is polled while training (the trainer checks the abort between batches). */
+const CANCEL_POLL_MS = 1_000;
+
+export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): Promise<TrainingOutput & { labels: string[] }> {
+  const ds = ctx.db.dataSource;
+  const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
+  if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
+  const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
+  const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
+  const labels = snapshot.labels;
+  const crops = await buildCropSet(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
+
+  let baseModelOnnx: Uint8Array | undefined;
+  if (training.mode === 'new_version' && training.baseModelId) {
+    baseModelOnnx = await modelArtifactBytes(ctx.artifacts, await ds.manager.findOneByOrFail(Model, { id: training.baseModelId }));
+  }
+
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    isCancelRequested(ds.manager, training.uid)
+      .then((cancel) => cancel && controller.abort())
+      .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
+  }, CANCEL_POLL_MS);
+  poll.unref();
+  let progressWrites = Promise.resolve();
+  try {
+    const output = await runTrainingInWorker(
+      { labels, train: crops.train, val: crops.val, hyperparameters, mode: baseModelOnnx ? 'new_version' : 'new_model', baseModelOnnx },
+      {
+        signal: controller.signal,
+        cancelGraceMs: 10_000,
+        logger: { info: (obj, msg) => ctx.logger.info(obj, msg) },
+        onProgress: (m) => {
+          // Serialised so epochs land in order; a cancel seen here stops the run between epochs.
+          progressWrites = progressWrites
+            .then(async () => {
+              const cancel = await recordEpoch(ds, training.uid, { ...m, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined });
+              if (cancel) controller.abort();
+              ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, accuracy: m.accuracy, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined, etaSeconds: m.etaSeconds });
+            })
+            .catch((err) => ctx.logger.warn({ err }, 'recording training progress failed'));
+        },
+      },
+    );
+    await progressWrites;
+    return { ...output, labels };
+  } finally {
+    clearInterval(poll);
+  }
+}

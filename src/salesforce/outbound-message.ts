@@ -1,0 +1,82 @@
+// SOAP Outbound Messages (Flow or workflow): parsed with fast-xml-parser, never with regexes.
+// One message holds up to 100 notifications, each one record of one object, fields only.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { InboundEvent } from './inbound-event.js';
+
+export const OUTBOUND_ACK =
+  '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>';
+
+export class OutboundMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutboundMessageError';
+  }
+}
+
+export interface OutboundMessage {
+  organizationId: string;
+  actionId: string | null;
+  events: InboundEvent[];
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  removeNSPrefix: true,
+  parseTagValue: false, // Kit_Id__c "0042" must stay a string
+  trimValues: true,
+  isArray: (name) => name === 'Notification',
+  processEntities: true,
+});
+
+const BOOLEAN = /^(true|false)$/;
+const ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
+
+/** Field values as the REST API would give them: booleans as booleans, xsi:nil as null. */
+function fieldsOf(sObject: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(sObject)) {
+    if (name.startsWith('@')) continue;
+    if (value && typeof value === 'object') {
+      const v = value as Record<string, unknown>;
+      out[name] = v['@nil'] === 'true' ? null : typeof v['#text'] === 'string' ? v['#text'] : null;
+    } else if (typeof value === 'string') {
+      out[name] = BOOLEAN.test(value) && /(__c|Active|Selectable)$/.test(name) && !/Id__c$/.test(name) ? value === 'true' : value;
+    } else out[name] = value ?? null;
+  }
+  return out;
+}
+
+export function parseOutboundMessage(xml: string): OutboundMessage {
+  if (!xml.trim() || XMLValidator.validate(xml) !== true) throw new OutboundMessageError('malformed XML');
+  const doc = parser.parse(xml) as Record<string, any>;
+  const notifications = doc?.Envelope?.Body?.notifications;
+  if (!notifications || typeof notifications !== 'object') throw new OutboundMessageError('not an Outbound Message: no soapenv:Body/notifications');
+  const organizationId = String(notifications.OrganizationId ?? '');
+  if (!ID.test(organizationId)) throw new OutboundMessageError('OrganizationId is missing or invalid');
+  const list = (notifications.Notification ?? []) as Record<string, any>[];
+  if (list.length === 0) throw new OutboundMessageError('no Notification elements');
+  if (list.length > 100) throw new OutboundMessageError('more than 100 notifications in one message');
+  const events = list.map((n, i) => {
+    const id = String(n?.Id ?? '');
+    if (!ID.test(id)) throw new OutboundMessageError(`Notification ${i + 1}: Id is missing or invalid`);
+    const sObject = n.sObject as Record<string, unknown> | undefined;
+    const type = String(sObject?.['@type'] ?? '').replace(/^[^:]*:/, '');
+    if (!sObject || !/^[A-Za-z][A-Za-z0-9_]*$/.test(type)) throw new OutboundMessageError(`Notification ${i + 1}: sObject with xsi:type is missing`);
+    const fields = fieldsOf(sObject);
+    const recordId = String(fields.Id ?? '');
+    if (!ID.test(recordId)) throw new OutboundMessageError(`Notification ${i + 1}: sObject Id is missing or invalid`);
+    const stamp = typeof fields.SystemModstamp === 'string' ? new Date(fields.SystemModstamp) : null;
+    const event: InboundEvent = {
+      key: `om:${id}`,
+      source: 'outbound',
+      entityName: type,
+      changeType: 'UPSERT',
+      recordIds: [recordId],
+      commitTimestamp: stamp && !Number.isNaN(stamp.getTime()) ? stamp : null,
+      payload: { notificationId: id, organizationId, actionId: notifications.ActionId ?? null, sObject: fields },
+    };
+    return event;
+  });
+  return { organizationId, actionId: typeof notifications.ActionId === 'string' ? notifications.ActionId : null, events };
+}

@@ -1,0 +1,495 @@
+// Deploying an approved model to kit options and edge servers, and rolling back. Each is one
+// transaction: confirmation row (its interaction key makes a repeated click a no-op), activation,
+// model status, one deployment per edge, audit. Events go out only after the commit.
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { Deployment, EdgeServer, Model, type KitOptionRef } from '../db/entities/index.js';
+import type { AssayEvents } from '../app/events.js';
+import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction, type KitOption } from '../domain/index.js';
+import { activateModel } from './activation-service.js';
+import { slackUser, writeAudit, type Actor } from './audit.js';
+import { getKit } from './catalog-service.js';
+import { isUniqueViolation } from './db-errors.js';
+import { transition } from './transitions.js';
+
+export interface DeployInput {
+  modelId: string;
+  /** Slack user id or 'cli:<user>'. */
+  actor: string;
+  approvers: ReadonlySet<string>;
+  /** Default: every (kit, option) the model serves (see `servedScope`). */
+  scope?: KitOptionRef[];
+  /** Edge server names; default: all non-revoked edges. */
+  targets?: string[];
+  /** Slack interaction identity: a repeat is a no-op returning the first result. */
+  interactionKey?: string;
+  slack?: { channel: string; ts: string };
+}
+
+export interface DeployPreview {
+  model: Model;
+  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; currentModelId: string | null; currentModelName: string | null }[];
+  targets: string[];
+}
+
+export interface DeployResult {
+  deployments: Deployment[];
+  activated: { testTypeId: string; aiOptionUid: string; previousModelId: string | null }[];
+  /** True when the interaction key was seen before: nothing was done again. */
+  repeated: boolean;
+}
+
+export interface RollbackInput {
+  /** Kit uuid or business kit_id. */
+  kit: string;
+  actor: string;
+  approvers: ReadonlySet<string>;
+  interactionKey?: string;
+}
+
+export interface RollbackResult {
+  rolledBackModelIds: string[];
+  restored: { testTypeId: string; aiOptionUid: string; from: string; to: string | null }[];
+  /** Deployments created for the restored models (one per edge). */
+  deployments: Deployment[];
+  repeated: boolean;
+}
+
+/** A deployment's scope entry: the kit option and what it ran before this deployment. */
+export interface DeploymentScopeEntry extends KitOptionRef {
+  previousModelId: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPEN_DEPLOYMENT = ['pending', 'downloading', 'installing', 'completed', 'failed'] as const;
+const DEPLOYABLE = new Set(['approved', 'deployed']);
+
+export function actorOf(actor: string): Actor {
+  return actor.startsWith('cli:') ? { type: 'cli', id: actor.slice(4) || null } : slackUser(actor);
+}
+
+/** Refuses non-approvers; the refusal is audited in its own (auto-commit) write so it survives. */
+async function requireApprover(dataSource: DataSource, actor: string, action: ApproverAction, approvers: ReadonlySet<string>, entity: { type: string; id: string }) {
+  const verdict = checkApproverAction({ actor, action, approvers });
+  if (verdict.allowed) return;
+  await writeAudit(dataSource.manager, actorOf(actor), {
+    action: 'permission.denied',
+    entityType: entity.type,
+    entityId: entity.id,
+    details: { attempted: action, reason: verdict.reason },
+  });
+  throw new ForbiddenError(verdict.reason);
+}
+
+// ---- idempotent confirmations -------------------------------------------------------------
+
+async function storedResult(manager: EntityManager, key: string, kind: 'deploy' | 'rollback'): Promise<Record<string, unknown> | null> {
+  const rows: { kind: string; result: Record<string, unknown> | null }[] = await manager.query(`SELECT kind, result FROM approvals WHERE interaction_key = $1`, [key]);
+  if (rows.length === 0) return null;
+  if (rows[0]!.kind !== kind) throw new ConflictError(`This interaction already confirmed a ${rows[0]!.kind}`);
+  return rows[0]!.result ?? {};
+}
+
+/** Runs `work` once per interaction key; a repeat (sequential or concurrent) gets the first result. */
+async function once<T>(
+  dataSource: DataSource,
+  key: string | undefined,
+  kind: 'deploy' | 'rollback',
+  work: () => Promise<T>,
+  revive: (stored: Record<string, unknown>) => Promise<T>,
+): Promise<{ value: T; repeated: boolean }> {
+  if (key) {
+    const prior = await storedResult(dataSource.manager, key, kind);
+    if (prior) return { value: await revive(prior), repeated: true };
+  }
+  try {
+    return { value: await work(), repeated: false };
+  } catch (e) {
+    // The concurrent twin committed first: its confirmation row holds the key.
+    if (key && isUniqueViolation(e)) {
+      const prior = await storedResult(dataSource.manager, key, kind);
+      if (prior) return { value: await revive(prior), repeated: true };
+    }
+    throw e;
+  }
+}
+
+async function insertConfirmation(
+  tx: EntityManager,
+  modelId: string,
+  kind: 'deploy' | 'rollback',
+  actor: string,
+  key: string | null,
+  slack?: { channel: string; ts: string },
+): Promise<string> {
+  const rows: { id: string }[] = await tx.query(
+    `INSERT INTO approvals (model_id, kind, decision, actor, slack_channel, slack_ts, interaction_key)
+     VALUES ($1, $2, 'confirmed', $3, $4, $5, $6) RETURNING id`,
+    [modelId, kind, actor, slack?.channel ?? null, slack?.ts ?? null, key],
+  );
+  return rows[0]!.id;
+}
+
+const saveResult = (tx: EntityManager, approvalId: string, result: unknown) =>
+  tx.query(`UPDATE approvals SET result = $2 WHERE id = $1`, [approvalId, JSON.stringify(result)]);
+
+// ---- scope and targets --------------------------------------------------------------------
+
+/**
+ * Every (kit, option) the model serves: its training's kits × the lineage's options each kit
+ * has, plus kit options mapped to it by a "skip" (model_test_types rows). Archived kits excluded.
+ */
+export async function servedScope(manager: EntityManager, model: Model): Promise<KitOptionRef[]> {
+  const rows: { test_type_id: string; ai_option_uid: string }[] = await manager.query(
+    `SELECT l.test_type_id, l.ai_option_uid
+       FROM test_type_ai_options l
+       JOIN test_types t ON t.id = l.test_type_id AND t.status = 'active'
+       JOIN training_lineages g ON g.id = $2 AND l.ai_option_uid = ANY(g.option_uids)
+      WHERE l.test_type_id = ANY(COALESCE((SELECT test_type_ids FROM model_trainings WHERE uid = $3::uuid), '{}'::uuid[]))
+     UNION
+     SELECT mt.test_type_id, mt.ai_option_uid
+       FROM model_test_types mt JOIN test_types t ON t.id = mt.test_type_id AND t.status = 'active'
+      WHERE mt.model_id = $1
+     ORDER BY 1, 2`,
+    [model.id, model.lineageId, model.trainingUid],
+  );
+  return rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid }));
+}
+
+/** An explicit scope must name options of the model's label space that the (active) kit has. */
+async function checkScope(manager: EntityManager, model: Model, scope: readonly KitOptionRef[]): Promise<KitOptionRef[]> {
+  const bad = scope.find((p) => !UUID.test(p.testTypeId) || !UUID.test(p.aiOptionUid));
+  if (bad) throw new ValidationError(`Not a kit option: ${bad.testTypeId}/${bad.aiOptionUid}`, 'scope');
+  const unique = [...new Map(scope.map((p) => [kitOptionKey(p), { testTypeId: p.testTypeId, aiOptionUid: p.aiOptionUid }])).values()];
+  const rows: { test_type_id: string; ai_option_uid: string }[] = await manager.query(
+    `SELECT l.test_type_id, l.ai_option_uid
+       FROM test_type_ai_options l
+       JOIN test_types t ON t.id = l.test_type_id AND t.status = 'active'
+       JOIN training_lineages g ON g.id = $1 AND l.ai_option_uid = ANY(g.option_uids)
+      WHERE l.test_type_id = ANY($2::uuid[])`,
+    [model.lineageId, unique.map((p) => p.testTypeId)],
+  );
+  const allowed = new Set(rows.map((r) => kitOptionKey({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })));
+  const outside = unique.filter((p) => !allowed.has(kitOptionKey(p)));
+  if (outside.length) {
+    throw new ValidationError(`Model ${model.modelName} cannot serve ${outside.map(kitOptionKey).join(', ')}: not an option of an active kit within its labels`, 'scope');
+  }
+  return unique;
+}
+
+async function liveEdges(manager: EntityManager, names?: readonly string[]): Promise<EdgeServer[]> {
+  const live = await manager.find(EdgeServer, { where: { revokedAt: IsNull() }, order: { name: 'ASC' } });
+  if (!names) return live;
+  const unknown = [...new Set(names)].filter((n) => !live.some((e) => e.name === n));
+  if (unknown.length) throw new ValidationError(`Unknown or revoked edge server(s): ${unknown.join(', ')}`, 'targets');
+  return live.filter((e) => names.includes(e.name));
+}
+
+/** Same lock order as activateModel (kits by id), taken before any model row: no deadlocks. */
+async function lockKits(tx: EntityManager, kitIds: readonly string[]): Promise<void> {
+  if (kitIds.length) await tx.query(`SELECT id FROM test_types WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...new Set(kitIds)]]);
+}
+
+async function createDeployments(
+  tx: EntityManager,
+  edges: readonly EdgeServer[],
+  modelId: string,
+  previousModelId: string | null,
+  scope: DeploymentScopeEntry[],
+  requestedBy: string,
+): Promise<Deployment[]> {
+  if (edges.length === 0) return [];
+  const rows = edges.map((e) =>
+    tx.create(Deployment, { modelId, previousModelId, target: e.name, edgeServerId: e.id, scope, status: 'pending', requestedBy }),
+  );
+  return tx.save(Deployment, rows);
+}
+
+function announce(events: AssayEvents | undefined, deployments: readonly Deployment[]) {
+  for (const d of deployments) {
+    events?.emit('deployment.changed', { deploymentId: d.id, modelId: d.modelId, status: d.status, edge: d.target, error: d.error ?? null });
+  }
+}
+
+async function loadDeployments(manager: EntityManager, ids: unknown): Promise<Deployment[]> {
+  const list = Array.isArray(ids) ? (ids as string[]) : [];
+  if (list.length === 0) return [];
+  return manager.find(Deployment, { where: { id: In(list) }, order: { target: 'ASC', createdAt: 'ASC' } });
+}
+
+// ---- deploy -------------------------------------------------------------------------------
+
+export async function deploymentPreview(manager: EntityManager, modelId: string): Promise<DeployPreview> {
+  if (!UUID.test(modelId)) throw new NotFoundError('Model', modelId);
+  const model = await manager.findOne(Model, { where: { id: modelId } });
+  if (!model) throw new NotFoundError('Model', modelId);
+  const scope = await servedScope(manager, model);
+  const rows: { test_type_id: string; kit_id: string; kit_name: string; ai_option_uid: string; option_name: string; current_model_id: string | null; current_model_name: string | null }[] =
+    scope.length === 0
+      ? []
+      : await manager.query(
+          `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name,
+                  cur.model_id AS current_model_id, cm.model_name AS current_model_name
+             FROM unnest($1::uuid[], $2::uuid[]) AS s(test_type_id, ai_option_uid)
+             JOIN test_types t ON t.id = s.test_type_id
+             JOIN ai_options o ON o.uid = s.ai_option_uid
+             LEFT JOIN model_test_types cur ON cur.is_active AND cur.test_type_id = s.test_type_id AND cur.ai_option_uid = s.ai_option_uid
+             LEFT JOIN models cm ON cm.id = cur.model_id
+            ORDER BY lower(t.kit_name), t.kit_id, o.name`,
+          [scope.map((p) => p.testTypeId), scope.map((p) => p.aiOptionUid)],
+        );
+  const edges = await liveEdges(manager);
+  return {
+    model,
+    scope: rows.map((r) => ({
+      testTypeId: r.test_type_id,
+      kitId: r.kit_id,
+      kitName: r.kit_name,
+      aiOptionUid: r.ai_option_uid,
+      optionName: r.option_name,
+      currentModelId: r.current_model_id,
+      currentModelName: r.current_model_name,
+    })),
+    targets: edges.map((e) => e.name),
+  };
+}
+
+export async function deployModel(dataSource: DataSource, input: DeployInput, events?: AssayEvents): Promise<DeployResult> {
+  await requireApprover(dataSource, input.actor, 'deploy', input.approvers, { type: 'model', id: input.modelId });
+  if (!UUID.test(input.modelId)) throw new NotFoundError('Model', input.modelId);
+  const { value, repeated } = await once(
+    dataSource,
+    input.interactionKey,
+    'deploy',
+    () => dataSource.transaction((tx) => deployInTransaction(tx, input)),
+    async (stored) => ({
+      deployments: await loadDeployments(dataSource.manager, stored.deploymentIds),
+      activated: (stored.activated as DeployResult['activated']) ?? [],
+    }),
+  );
+  if (!repeated) announce(events, value.deployments);
+  return { ...value, repeated };
+}
+
+async function deployInTransaction(tx: EntityManager, input: DeployInput): Promise<Omit<DeployResult, 'repeated'>> {
+  const actor = actorOf(input.actor);
+  const found = await tx.findOne(Model, { where: { id: input.modelId } });
+  if (!found) throw new NotFoundError('Model', input.modelId);
+  // First write: a concurrent click with the same key waits here and then fails, changing nothing.
+  const approvalId = await insertConfirmation(tx, found.id, 'deploy', input.actor, input.interactionKey ?? null, input.slack);
+  const scope = input.scope ? await checkScope(tx, found, input.scope) : await servedScope(tx, found);
+  if (scope.length === 0) throw new ValidationError(`Model ${found.modelName} serves no kit option: map it to kits first`, 'scope');
+  const edges = await liveEdges(tx, input.targets);
+
+  await lockKits(tx, scope.map((p) => p.testTypeId));
+  const model = await tx.findOne(Model, { where: { id: found.id }, lock: { mode: 'pessimistic_write' } });
+  if (!model || !DEPLOYABLE.has(model.status)) {
+    throw new ConflictError(`Model ${found.modelName} is ${model?.status ?? 'gone'}: only an approved model can be deployed`);
+  }
+  const steps = await activateModel(tx, model.id, scope, actor);
+  if (model.status === 'approved') await transition(tx, 'model', model.id, 'deployed', actor, {}, { approvalId });
+
+  const scopeEntries: DeploymentScopeEntry[] = steps.map((s) => ({ testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, previousModelId: s.previousModelId }));
+  const changed = steps.filter((s) => s.changes);
+  const previous = (changed.find((s) => s.previousModelId) ?? steps.find((s) => s.previousModelId))?.previousModelId ?? null;
+  const deployments = await createDeployments(tx, edges, model.id, previous, scopeEntries, input.actor);
+  const activated = changed.map((s) => ({ testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, previousModelId: s.previousModelId }));
+
+  await saveResult(tx, approvalId, { deploymentIds: deployments.map((d) => d.id), activated });
+  await writeAudit(tx, actor, {
+    action: 'model.deploy_confirmed',
+    entityType: 'model',
+    entityId: model.id,
+    details: { approvalId, scope: scopeEntries, targets: edges.map((e) => e.name), deploymentIds: deployments.map((d) => d.id), interactionKey: input.interactionKey ?? null },
+  });
+  return { deployments, activated };
+}
+
+// ---- rollback -----------------------------------------------------------------------------
+
+interface ActiveRow extends KitOption {
+  modelId: string;
+  previousModelId: string | null;
+}
+
+export async function rollbackKit(dataSource: DataSource, input: RollbackInput, events?: AssayEvents): Promise<RollbackResult> {
+  await requireApprover(dataSource, input.actor, 'rollback', input.approvers, { type: 'kit', id: input.kit });
+  return rollbackOnce(dataSource, input, events, async (tx) => {
+    const kit = await getKit(tx, input.kit);
+    await lockKits(tx, [kit.id]);
+    const active = await activeRows(tx, `test_type_id = $1`, [kit.id]);
+    if (active.length === 0) throw new ConflictError(`Kit ${kit.kitId} (${kit.kitName}) has no active model to roll back`);
+    return { active, subject: { type: 'kit', id: kit.id } };
+  });
+}
+
+export async function rollbackDeployment(
+  dataSource: DataSource,
+  input: { deploymentId: string; actor: string; approvers: ReadonlySet<string>; interactionKey?: string },
+  events?: AssayEvents,
+): Promise<RollbackResult> {
+  await requireApprover(dataSource, input.actor, 'rollback', input.approvers, { type: 'deployment', id: input.deploymentId });
+  if (!UUID.test(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
+  return rollbackOnce(dataSource, input, events, async (tx) => {
+    const deployment = await tx.findOne(Deployment, { where: { id: input.deploymentId } });
+    if (!deployment) throw new NotFoundError('Deployment', input.deploymentId);
+    // Older rows without a scope: every kit option the model runs.
+    const scope = deployment.scope.length ? deployment.scope : await activeRows(tx, `model_id = $1`, [deployment.modelId]);
+    await lockKits(tx, scope.map((p) => p.testTypeId));
+    const wanted = new Set(scope.map(kitOptionKey));
+    const active = (await activeRows(tx, `model_id = $1`, [deployment.modelId])).filter((a) => wanted.has(kitOptionKey(a)));
+    if (active.length === 0) throw new ConflictError(`Deployment ${deployment.id}: its model no longer runs any of its kit options, nothing to roll back`);
+    return { active, subject: { type: 'deployment', id: deployment.id } };
+  });
+}
+
+async function activeRows(tx: EntityManager, where: string, params: unknown[]): Promise<ActiveRow[]> {
+  const rows: { test_type_id: string; ai_option_uid: string; model_id: string; previous_model_id: string | null }[] = await tx.query(
+    `SELECT test_type_id, ai_option_uid, model_id, previous_model_id FROM model_test_types WHERE is_active AND ${where} ORDER BY model_id, test_type_id, ai_option_uid`,
+    params,
+  );
+  return rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid, modelId: r.model_id, previousModelId: r.previous_model_id }));
+}
+
+async function rollbackOnce(
+  dataSource: DataSource,
+  input: { actor: string; interactionKey?: string },
+  events: AssayEvents | undefined,
+  select: (tx: EntityManager) => Promise<{ active: ActiveRow[]; subject: { type: string; id: string } }>,
+): Promise<RollbackResult> {
+  const { value, repeated } = await once(
+    dataSource,
+    input.interactionKey,
+    'rollback',
+    () =>
+      dataSource.transaction(async (tx) => {
+        const { active, subject } = await select(tx);
+        return rollbackInTransaction(tx, active, subject, input);
+      }),
+    async (stored) => ({
+      rolledBackModelIds: (stored.rolledBackModelIds as string[]) ?? [],
+      restored: (stored.restored as RollbackResult['restored']) ?? [],
+      deployments: await loadDeployments(dataSource.manager, stored.deploymentIds),
+      changed: [] as Deployment[],
+    }),
+  );
+  if (!repeated) {
+    announce(events, [...value.changed, ...value.deployments]);
+    for (const modelId of value.rolledBackModelIds) {
+      events?.emit('model.rolled_back', {
+        modelId,
+        actor: input.actor,
+        restored: value.restored.filter((r) => r.from === modelId).map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, to: r.to })),
+      });
+    }
+  }
+  return { rolledBackModelIds: value.rolledBackModelIds, restored: value.restored, deployments: value.deployments, repeated };
+}
+
+/**
+ * The model a kit option returns to: its recorded previous one, skipping models that were
+ * themselves rolled back or otherwise retired since (a bad model is never restored).
+ */
+async function restorable(tx: EntityManager, row: ActiveRow): Promise<string | null> {
+  const seen = new Set<string>([row.modelId]);
+  let candidate = row.previousModelId;
+  while (candidate && !seen.has(candidate)) {
+    seen.add(candidate);
+    const m = await tx.findOne(Model, { where: { id: candidate } });
+    if (m && DEPLOYABLE.has(m.status)) return candidate;
+    const prior: { previous_model_id: string | null }[] = await tx.query(
+      `SELECT previous_model_id FROM model_test_types WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3`,
+      [candidate, row.testTypeId, row.aiOptionUid],
+    );
+    candidate = prior[0]?.previous_model_id ?? null;
+  }
+  return null;
+}
+
+async function rollbackInTransaction(
+  tx: EntityManager,
+  active: ActiveRow[],
+  subject: { type: string; id: string },
+  input: { actor: string; interactionKey?: string },
+) {
+  const actor = actorOf(input.actor);
+  const rolledBackModelIds = [...new Set(active.map((a) => a.modelId))];
+  // Confirmation rows first (the keyed one blocks a concurrent duplicate before any change).
+  const approvalIds: string[] = [];
+  for (const [i, modelId] of rolledBackModelIds.entries()) {
+    approvalIds.push(await insertConfirmation(tx, modelId, 'rollback', input.actor, i === 0 ? input.interactionKey ?? null : null));
+  }
+
+  const now = new Date();
+  const restored: RollbackResult['restored'] = [];
+  for (const row of active) {
+    const to = await restorable(tx, row);
+    // Deactivate first: the partial unique index allows one active row per kit option at any moment.
+    await tx.query(
+      `UPDATE model_test_types SET is_active = false, deactivated_at = $4 WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3`,
+      [row.modelId, row.testTypeId, row.aiOptionUid, now],
+    );
+    if (to) {
+      // The restored model keeps its own "previous": a second rollback goes further back.
+      await tx.query(
+        `INSERT INTO model_test_types (model_id, test_type_id, ai_option_uid, is_active, activated_at, activated_by)
+         VALUES ($1, $2, $3, true, $4, $5)
+         ON CONFLICT (model_id, test_type_id, ai_option_uid)
+         DO UPDATE SET is_active = true, activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by, deactivated_at = NULL`,
+        [to, row.testTypeId, row.aiOptionUid, now, actor.id],
+      );
+    }
+    restored.push({ testTypeId: row.testTypeId, aiOptionUid: row.aiOptionUid, from: row.modelId, to });
+  }
+
+  const changed: Deployment[] = [];
+  for (const [i, modelId] of rolledBackModelIds.entries()) {
+    const steps = restored.filter((r) => r.from === modelId);
+    await writeAudit(tx, actor, { action: 'model.rolled_back', entityType: 'model', entityId: modelId, details: { steps, approvalId: approvalIds[i], subject } });
+    const stillActive = new Set((await activeRows(tx, `model_id = $1`, [modelId])).map(kitOptionKey));
+    const model = await tx.findOneOrFail(Model, { where: { id: modelId } });
+    if (stillActive.size === 0 && model.status !== 'deprecated') {
+      await transition(tx, 'model', modelId, 'deprecated', actor, {}, { reason: 'rolled back', approvalId: approvalIds[i] });
+    }
+    // A deployment is rolled back once none of its kit options runs its model any more.
+    const open = await tx.find(Deployment, { where: { modelId, status: In([...OPEN_DEPLOYMENT]) } });
+    for (const d of open) {
+      const stillServes = d.scope.length ? d.scope.some((p) => stillActive.has(kitOptionKey(p))) : stillActive.size > 0;
+      if (stillServes) continue;
+      changed.push(await transition<Deployment>(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
+    }
+  }
+
+  // Edges must now fetch the restored models: one deployment per edge and restored model.
+  const edges = await liveEdges(tx);
+  const deployments: Deployment[] = [];
+  for (const to of [...new Set(restored.map((r) => r.to).filter((x): x is string => !!x))]) {
+    const m = await tx.findOneOrFail(Model, { where: { id: to } });
+    if (m.status === 'approved') await transition(tx, 'model', to, 'deployed', actor, {}, { reason: 'restored by rollback' });
+    const steps = restored.filter((r) => r.to === to);
+    const scope = steps.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, previousModelId: r.from }));
+    deployments.push(...(await createDeployments(tx, edges, to, steps[0]!.from, scope, input.actor)));
+  }
+
+  await saveResult(tx, approvalIds[0]!, { rolledBackModelIds, restored, deploymentIds: deployments.map((d) => d.id) });
+  return { rolledBackModelIds, restored, deployments, changed };
+}
+
+// ---- retry --------------------------------------------------------------------------------
+
+/** A failed deployment goes back to pending (the edge picks it up again); counts the retry. */
+export async function retryDeployment(
+  dataSource: DataSource,
+  input: { deploymentId: string; actor: Actor; /** when an edge asks: it may only retry its own */ edgeId?: string },
+  events?: AssayEvents,
+): Promise<Deployment> {
+  if (!UUID.test(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
+  const updated = await dataSource.transaction(async (tx) => {
+    const current = await tx.findOne(Deployment, { where: { id: input.deploymentId }, lock: { mode: 'pessimistic_write' } });
+    if (!current) throw new NotFoundError('Deployment', input.deploymentId);
+    if (input.edgeId && current.edgeServerId !== input.edgeId) throw new ForbiddenError(`Deployment ${input.deploymentId} belongs to another edge server`);
+    const retry = current.retryCount + 1;
+    return transition<Deployment>(tx, 'deployment', current.id, 'pending', input.actor, { retryCount: retry, error: null, progress: 0 } as Partial<Deployment>, { retry });
+  });
+  announce(events, [updated]);
+  return updated;
+}

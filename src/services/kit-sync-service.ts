@@ -1,0 +1,237 @@
+// Kit sync: applying one stored Salesforce event, and the full reconciliation. The event is a
+// hint; the org is the truth, so records are re-read through the REST API and written in one
+// transaction. Without API credentials, Outbound Messages about kits/options (which carry the
+// fields) are applied directly; everything else is marked failed, 'Salesforce API not configured'.
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../app/logger.js';
+import type { Notifier } from '../app/notifier.js';
+import type { JobQueue } from '../jobs/job-system.js';
+import { JOBS } from '../jobs/names.js';
+import { SalesforceEvent } from '../db/entities/index.js';
+import { kitFieldsSnapshot, optionSnapshot, type KitSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
+import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
+import type { Actor } from './audit.js';
+import {
+  activeModelsOf,
+  addChange,
+  archiveKitsBySalesforceId,
+  archiveKitsNotIn,
+  auditCatalogChange,
+  deactivateOptionsBySalesforceId,
+  emptyChange,
+  upsertKits,
+  upsertOptions,
+  type ArchivedKit,
+  type CatalogChange,
+} from './kit-sync-upsert.js';
+
+export interface KitSyncDeps {
+  dataSource: DataSource;
+  config: Config;
+  logger: Logger;
+  notifier: Notifier;
+  queue: JobQueue;
+  /** Absent when neither JWT nor SF_ALIAS is configured. */
+  salesforce: SalesforceClient | undefined;
+}
+
+type EntityKind = 'kit' | 'option' | 'link';
+
+function kindOf(config: Config, entityName: string | null): EntityKind | null {
+  const o = config.salesforce.objects;
+  if (entityName === o.kit) return 'kit';
+  if (entityName === o.option) return 'option';
+  if (entityName === o.link) return 'link';
+  return null;
+}
+
+export interface ApplyOutcome {
+  status: 'applied' | 'ignored' | 'failed' | 'skipped';
+  detail?: string;
+  change?: CatalogChange;
+}
+
+async function finish(m: EntityManager, id: string, status: 'applied' | 'ignored' | 'failed', error: string | null) {
+  await m.query(`UPDATE salesforce_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = now() WHERE id = $1`, [id, status, error]);
+}
+
+/** Ops notice for kits archived while a model still runs for them (audit_log; Slack when configured). */
+async function noticeArchived(deps: KitSyncDeps, notices: Awaited<ReturnType<typeof activeModelsOf>>) {
+  for (const n of notices) {
+    await deps.notifier
+      .notify({
+        kind: 'kit_archived_with_active_model',
+        text: `Kit ${n.kitId} "${n.kitName}" was removed or deactivated in Salesforce and is archived, but it still has active model(s): ${n.models.join(', ')}.`,
+        entityType: 'test_type',
+        entityId: n.testTypeId,
+        details: { kitId: n.kitId, models: n.models },
+      })
+      .catch((err) => deps.logger.error({ err, kitId: n.kitId }, 'could not post the archived-kit notice'));
+  }
+}
+
+/** Is every named record already stored with a newer Salesforce timestamp than the event? */
+async function isStale(m: EntityManager, kind: EntityKind, ids: string[], at: Date): Promise<boolean> {
+  if (kind === 'link' || ids.length === 0) return false;
+  const table = kind === 'kit' ? 'test_types' : 'ai_options';
+  const [row] = await m.query(
+    `SELECT count(*) FILTER (WHERE sf_last_modified_at > $2) AS newer, count(*) AS known FROM ${table} WHERE salesforce_id = ANY($1::text[])`,
+    [ids, at],
+  );
+  return Number(row.newer) === ids.length;
+}
+
+interface Plan {
+  kits: KitSnapshot[];
+  options: OptionSnapshot[];
+  archiveKitSfIds: string[];
+  deactivateOptionSfIds: string[];
+  skipped: string[];
+}
+
+async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: EntityKind, ids: string[]): Promise<Plan> {
+  const objects = deps.config.salesforce.objects;
+  if (kind === 'option') {
+    const { options, skipped } = await readOptions(client, objects, ids);
+    const found = new Set(options.map((o) => o.sfId));
+    return { kits: [], options, archiveKitSfIds: [], deactivateOptionSfIds: ids.filter((id) => !found.has(id)), skipped };
+  }
+  let kitIds = ids;
+  if (kind === 'link') {
+    // The junction may be gone already: ask the recycle bin, and remember which kit we linked it to.
+    const local: { salesforce_id: string }[] = await deps.dataSource.query(
+      `SELECT DISTINCT t.salesforce_id FROM test_type_ai_options l JOIN test_types t ON t.id = l.test_type_id WHERE l.salesforce_id = ANY($1::text[]) AND t.salesforce_id IS NOT NULL`,
+      [ids],
+    );
+    kitIds = [...new Set([...(await kitsOfLinks(client, objects, ids)), ...local.map((r) => r.salesforce_id)])];
+  }
+  const page = kitIds.length ? await readKits(client, objects, kitIds) : { kits: [], options: [], skipped: [] };
+  const found = new Set(page.kits.map((k) => k.sfId));
+  return { kits: page.kits, options: page.options, archiveKitSfIds: kitIds.filter((id) => !found.has(id)), deactivateOptionSfIds: [], skipped: page.skipped };
+}
+
+/** Outbound Message fields applied as they are (API off). Needs SystemModstamp to order them. */
+function planFromMessage(kind: EntityKind, event: SalesforceEvent): Plan {
+  const sObject = (event.payload as { sObject?: Record<string, unknown> }).sObject ?? {};
+  if (!sObject.SystemModstamp) throw new Error('Salesforce API not configured, and the Outbound Message lacks SystemModstamp to apply it safely');
+  if (kind === 'kit') return { kits: [kitFieldsSnapshot(sObject)], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+  return { kits: [], options: [optionSnapshot(sObject)], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+}
+
+async function writePlan(m: EntityManager, plan: Plan, actor: Actor, action: string, extra: Record<string, unknown>): Promise<{ change: CatalogChange; notices: Awaited<ReturnType<typeof activeModelsOf>> }> {
+  const change = emptyChange();
+  change.optionsWritten = await upsertOptions(m, plan.options);
+  addChange(change, await upsertKits(m, plan.kits));
+  change.archived.push(...(await archiveKitsBySalesforceId(m, plan.archiveKitSfIds)));
+  await deactivateOptionsBySalesforceId(m, plan.deactivateOptionSfIds);
+  const notices = await activeModelsOf(m, change.archived);
+  await auditCatalogChange(m, actor, action, change, { ...extra, ...(plan.skipped.length ? { skipped: plan.skipped.slice(0, 20) } : {}) });
+  return { change, notices };
+}
+
+/** The `salesforce.sync` job: applies one stored event. Retryable API errors are rethrown. */
+export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): Promise<ApplyOutcome> {
+  const repo = deps.dataSource.getRepository(SalesforceEvent);
+  const event = await repo.findOne({ where: { id: eventId } });
+  if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
+  const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
+    await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
+    return { status, detail: detail ?? undefined };
+  };
+  const kind = kindOf(deps.config, event.entityName);
+  if (!kind) return done('ignored', `${event.entityName ?? 'unknown object'} is not a synced object`);
+  const ids = event.recordIds;
+  if (event.changeType === 'GAP_OVERFLOW' || ids.some((id) => id.includes('*'))) {
+    await deps.queue.now(JOBS.salesforceReconcile, { requestedBy: `event:${event.eventKey}` });
+    return done('applied', 'full reconciliation requested');
+  }
+  if (ids.length === 0) return done('ignored', 'no record ids');
+  if (event.commitTimestamp && (await isStale(deps.dataSource.manager, kind, ids, event.commitTimestamp))) {
+    return done('ignored', 'stale: older than the stored sf_last_modified_at');
+  }
+  let plan: Plan;
+  try {
+    if (deps.salesforce) plan = await planFromApi(deps, deps.salesforce, kind, ids);
+    else if (event.source === 'outbound' && kind !== 'link') plan = planFromMessage(kind, event);
+    else return done('failed', new SalesforceNotConfiguredError().message);
+  } catch (e) {
+    if (e instanceof RetryableSalesforceError) {
+      await deps.dataSource.query(`UPDATE salesforce_events SET attempts = attempts + 1, error = $2 WHERE id = $1`, [event.id, e.message.slice(0, 500)]);
+      throw e;
+    }
+    return done('failed', (e as Error).message.slice(0, 500));
+  }
+  const actor: Actor = { type: 'salesforce', id: event.eventKey };
+  const written = await deps.dataSource.transaction(async (m) => {
+    // Another worker may have applied a duplicate job meanwhile: the row lock decides.
+    const [row] = await m.query(`SELECT status FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
+    if (row?.status !== 'received') return null;
+    const result = await writePlan(m, plan, actor, 'catalog.event_applied', { eventKey: event.eventKey, changeType: event.changeType, entity: event.entityName });
+    const stale = result.change.kitsStale > 0 && plan.kits.length === result.change.kitsStale && plan.archiveKitSfIds.length === 0;
+    await finish(m, event.id, 'applied', stale ? 'stale: older than the stored sf_last_modified_at' : null);
+    return result;
+  });
+  if (!written) return { status: 'skipped', detail: 'applied by another worker' };
+  await noticeArchived(deps, written.notices);
+  return { status: 'applied', change: written.change };
+}
+
+export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
+  kitsSeen: number;
+  pages: number;
+  archived: string[];
+  skipped: number;
+  restCalls: number;
+  apiUsage?: { used: number; limit: number };
+  durationMs: number;
+}
+
+/** Reads every kit of the org page by page (one transaction per page), then archives the absent ones. */
+export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): Promise<ReconcileResult> {
+  const client = deps.salesforce;
+  if (!client) throw new SalesforceNotConfiguredError();
+  const started = Date.now();
+  const callsBefore = client.calls;
+  const actor: Actor = requestedBy.startsWith('cli') ? { type: 'cli', id: requestedBy } : { type: 'salesforce', id: `reconcile:${requestedBy}` };
+  const total = emptyChange();
+  const seen: string[] = [];
+  let pages = 0;
+  let skipped = 0;
+  for await (const page of readAllKits(client, deps.config.salesforce.objects)) {
+    pages++;
+    skipped += page.skipped.length;
+    for (const why of page.skipped.slice(0, 5)) deps.logger.warn({ why }, 'Salesforce record skipped');
+    const plan: Plan = { kits: page.kits, options: page.options, archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: page.skipped };
+    const { change, notices } = await deps.dataSource.transaction((m) => writePlan(m, plan, actor, 'catalog.reconciled_page', { page: pages }));
+    addChange(total, change);
+    await noticeArchived(deps, notices);
+    seen.push(...page.kits.map((k) => k.kitId));
+  }
+  // Only a complete read may archive; an org that lists no kit at all is more likely misconfigured.
+  let archivedAbsent: ArchivedKit[] = [];
+  if (seen.length > 0) {
+    const result = await deps.dataSource.transaction(async (m) => {
+      const archived = await archiveKitsNotIn(m, seen);
+      const notices = await activeModelsOf(m, archived);
+      const change = { ...emptyChange(), archived };
+      await auditCatalogChange(m, actor, 'catalog.reconciled', change, { kitsSeen: seen.length, pages, requestedBy });
+      return { archived, notices };
+    });
+    archivedAbsent = result.archived;
+    await noticeArchived(deps, result.notices);
+  } else deps.logger.warn('Salesforce listed no kits; nothing archived');
+  total.archived.push(...archivedAbsent);
+  const { archived, ...counts } = total;
+  return {
+    ...counts,
+    kitsSeen: seen.length,
+    pages,
+    archived: archived.map((k) => k.kitId),
+    skipped,
+    restCalls: client.calls - callsBefore,
+    apiUsage: client.apiUsage(),
+    durationMs: Date.now() - started,
+  };
+}

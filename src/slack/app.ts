@@ -1,0 +1,92 @@
+// The Slack surface: one Bolt app per process, HTTP (ExpressReceiver on /slack/events, signatures
+// always verified) or Socket Mode when SLACK_APP_TOKEN is set. Shared by the HTTP routes and the
+// bootstrap (notifier + domain-event listeners), so both roles reuse one client.
+import express from 'express';
+import type { App as BoltApp } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { AppContext } from '../app/context.js';
+import type { Logger } from '../app/logger.js';
+import { App, ExpressReceiver, LogLevel, SocketModeReceiver, socketModeNodeWarning } from './bolt.js';
+import { ApproverDirectory } from './approvers.js';
+import { dedupeMiddleware } from './dedupe.js';
+import { TrainingMessages } from './training-messages.js';
+import { registerListeners } from './listeners/index.js';
+
+export interface SlackSurface {
+  app: BoltApp;
+  client: WebClient;
+  /** Mounted at POST /slack/events in HTTP mode; absent in Socket Mode. */
+  router: express.Router | null;
+  approvers: ApproverDirectory;
+  messages: TrainingMessages;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Bolt's logger interface over pino; Bolt's own debug chatter stays at debug. */
+function boltLogger(logger: Logger) {
+  const child = logger.child({ component: 'slack' });
+  return {
+    debug: (...m: unknown[]) => child.debug(m.map(String).join(' ')),
+    info: (...m: unknown[]) => child.info(m.map(String).join(' ')),
+    warn: (...m: unknown[]) => child.warn(m.map(String).join(' ')),
+    error: (...m: unknown[]) => child.error(m.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.INFO,
+    setName: () => undefined,
+  };
+}
+
+const surfaces = new WeakMap<AppContext, SlackSurface>();
+
+export function slackSurface(ctx: AppContext): SlackSurface | null {
+  const cfg = ctx.config.slack;
+  if (!cfg) return null;
+  const existing = surfaces.get(ctx);
+  if (existing) return existing;
+  const logger = boltLogger(ctx.logger);
+  const clientOptions = { ...(cfg.apiUrl ? { slackApiUrl: cfg.apiUrl.replace(/\/?$/, '/') } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+  let router: express.Router | null = null;
+  let app: BoltApp;
+  if (cfg.appToken) {
+    if (socketModeNodeWarning) ctx.logger.warn(`Socket Mode on Node ${process.versions.node}: @slack/socket-mode 3.1 uses undici 8, which wants Node 22.19+; use HTTP mode or Node 22 if the connection misbehaves`);
+    const receiver = new SocketModeReceiver({ appToken: cfg.appToken, logger, logLevel: LogLevel.INFO });
+    app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
+  } else {
+    router = express.Router();
+    const receiver = new ExpressReceiver({
+      signingSecret: cfg.signingSecret,
+      endpoints: '/slack/events',
+      processBeforeResponse: false,
+      router,
+      logger,
+      // Bolt answers 401 on a bad or stale (over 5 min) signature; we never turn that off.
+      signatureVerification: true,
+    });
+    app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
+  }
+  app.error(async (err) => {
+    ctx.logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, 'Slack listener failed');
+  });
+  const client = app.client;
+  const approvers = new ApproverDirectory(client, ctx.config.approvers, cfg.approverGroup, ctx.logger);
+  const messages = new TrainingMessages(ctx, client);
+  app.use(dedupeMiddleware(ctx));
+  registerListeners(app, { ctx, client, approvers, messages });
+  const surface: SlackSurface = {
+    app,
+    client,
+    router,
+    approvers,
+    messages,
+    async start() {
+      if (cfg.appToken) await app.start();
+    },
+    async stop() {
+      messages.stop();
+      if (cfg.appToken) await app.stop().catch(() => undefined);
+    },
+  };
+  surfaces.set(ctx, surface);
+  return surface;
+}

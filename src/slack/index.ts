@@ -1,0 +1,32 @@
+// Attaching Slack to a running Assay: the HTTP route (HTTP mode) and, in every role, the ops
+// notifier and the domain-event listeners that keep training messages current.
+import type { Express } from 'express';
+import type { AppContext } from '../app/context.js';
+import type { Notice, Notifier } from '../app/notifier.js';
+import { slackSurface } from './app.js';
+import type { WebClient } from '@slack/web-api';
+import { escapeMrkdwn } from '../../views/blocks.js';
+
+/** Route module: POST /slack/events, only when Slack is configured and not in Socket Mode. */
+export function registerSlackRoutes(app: Express, ctx: AppContext): void {
+  const surface = slackSurface(ctx);
+  if (surface?.router) app.use(surface.router);
+}
+
+/** Posts operational notices to SLACK_OPS_CHANNEL. */
+export class SlackNotifier implements Notifier {
+  constructor(private readonly client: WebClient, private readonly channel: string) {}
+  async notify(n: Notice): Promise<void> {
+    await this.client.chat.postMessage({ channel: this.channel, text: `:rotating_light: ${escapeMrkdwn(n.text)}`, unfurl_links: false });
+  }
+}
+
+/** Called by the bootstrap in both roles; returns a stop function. */
+export async function attachSlack(ctx: AppContext, roles: { web: boolean }): Promise<() => Promise<void>> {
+  const surface = slackSurface(ctx);
+  if (!surface) return async () => undefined;
+  if (ctx.config.slack?.opsChannel) ctx.notifier.add(new SlackNotifier(surface.client, ctx.config.slack.opsChannel));
+  surface.messages.listen();
+  if (roles.web) await surface.start();
+  return () => surface.stop();
+}

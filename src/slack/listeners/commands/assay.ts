@@ -1,0 +1,115 @@
+// /assay <subcommand>: each answers within the ack (ephemeral), except `train`, which opens the
+// wizard modal straight away (trigger_id lives 3 s) and fills it once the kits are read.
+import { randomUUID } from 'node:crypto';
+import type { App, SlashCommand } from '@slack/bolt';
+import { JOBS } from '../../../jobs/names.js';
+import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
+import { findModelSummary, listModels } from '../../../services/approval-service.js';
+import { requestCancel } from '../../../services/training-service.js';
+import { rollbackKit } from '../../../services/deployment-service.js';
+import { formatPromotionHistory, promotionHistory } from '../../../services/history-service.js';
+import { trainingCard } from '../../../services/slack-delivery-service.js';
+import { kitStep } from '../../../services/wizard-flow-service.js';
+import { openWizardSession } from '../../../services/wizard-session-service.js';
+import { slackUser } from '../../../services/audit.js';
+import { kitsReply, modelsReply, modelStatusReply, textReply, usageReply } from '../../../../views/replies.js';
+import { trainingMessage } from '../../../../views/training-message.js';
+import { kitsView, loadingView } from '../../../../views/wizard.js';
+import { explain, type SlackDeps } from '../deps.js';
+import { openDeployModal } from '../actions/model.js';
+
+type Reply = { text: string; blocks?: unknown[] };
+type Handler = (deps: SlackDeps, args: string[], command: SlashCommand) => Promise<Reply | null>;
+
+const needsArg = (name: string, arg: string) => usageReply(`/assay ${name} needs ${arg}.`);
+
+const handlers: Record<string, Handler> = {
+  help: async () => usageReply(),
+  kits: async (deps, args) => {
+    const search = args.join(' ').trim() || undefined;
+    const { kits, total } = await kitsWithSelectableOptions(deps.ctx.db.dataSource.manager, search, 40);
+    return kitsReply(kits, total, search);
+  },
+  models: async (deps, args) => {
+    const m = deps.ctx.db.dataSource.manager;
+    const kit = args[0] ? await getKit(m, args[0]) : null;
+    return modelsReply(await listModels(m, kit, 20), kit?.kitName);
+  },
+  status: async (deps, args) => {
+    if (!args[0]) return needsArg('status', 'a training id or a model name');
+    const m = deps.ctx.db.dataSource.manager;
+    const card = await trainingCard(m, args[0]);
+    if (card) return trainingMessage(card);
+    const model = await findModelSummary(m, args[0]);
+    if (model) return modelStatusReply(model);
+    return usageReply(`No training or model "${args[0]}".`);
+  },
+  cancel: async (deps, args, command) => {
+    if (!args[0]) return needsArg('cancel', 'a training id');
+    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id));
+    return textReply(t.status === 'cancelled' ? `Training ${t.uid} is cancelled.` : `Cancel requested: training ${t.uid} stops after the current batch.`);
+  },
+  deploy: async (deps, args, command) => {
+    if (!args[0]) return needsArg('deploy', 'a model id or name');
+    const model = await findModelSummary(deps.ctx.db.dataSource.manager, args[0]);
+    if (!model) return usageReply(`No model "${args[0]}".`);
+    const refused = await openDeployModal(deps, { modelId: model.id, user: command.user_id, triggerId: command.trigger_id });
+    return refused ? textReply(refused) : null;
+  },
+  rollback: async (deps, args, command) => {
+    if (!args[0]) return needsArg('rollback', 'a kit id');
+    const r = await rollbackKit(
+      deps.ctx.db.dataSource,
+      { kit: args[0], actor: command.user_id, approvers: await deps.approvers.approvers(), interactionKey: `command:rollback:${command.trigger_id}` },
+      deps.ctx.events,
+    );
+    return textReply(`Rolled back kit ${args[0]}: ${r.restored.length} kit option(s) restored, ${r.rolledBackModelIds.length} model(s) deprecated, ${r.deployments.length} edge deployment(s) queued.`);
+  },
+  history: async (deps, args) => {
+    if (!args[0]) return needsArg('history', 'a kit id');
+    const text = formatPromotionHistory(await promotionHistory(deps.ctx.db.dataSource.manager, args[0]));
+    return textReply('```' + text.slice(0, 2900) + '```');
+  },
+  sync: async (deps, _args, command) => {
+    await deps.ctx.queue.now(JOBS.salesforceReconcile, { requestedBy: command.user_id });
+    return textReply('Kit sync with Salesforce queued; new kits show up in /assay kits when it finishes.');
+  },
+};
+
+/** Opens the wizard before anything slow, then replaces the loading view with step 1. */
+async function openWizard(deps: SlackDeps, command: SlashCommand): Promise<void> {
+  const sessionId = randomUUID();
+  const opened = await deps.client.views.open({ trigger_id: command.trigger_id, view: loadingView(sessionId) });
+  const m = deps.ctx.db.dataSource.manager;
+  const channel = command.channel_id?.startsWith('D') ? null : command.channel_id;
+  await openWizardSession(m, { id: sessionId, userId: command.user_id, teamId: command.team_id, channelId: channel, viewId: opened.view?.id ?? null, ttlMinutes: deps.ctx.config.wizardTtlMinutes });
+  const step = await kitStep(m);
+  await deps.client.views.update({ view_id: opened.view!.id!, hash: opened.view?.hash, view: kitsView({ sessionId, ...step }) });
+}
+
+export function registerAssayCommand(app: App, deps: SlackDeps): void {
+  app.command('/assay', async ({ command, ack }) => {
+    const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    if (sub === 'train') {
+      await ack();
+      try {
+        await openWizard(deps, command);
+      } catch (err) {
+        await deps.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: explain(deps, err, 'opening the training wizard') }).catch(() => undefined);
+      }
+      return;
+    }
+    const handler = handlers[sub.toLowerCase()];
+    if (!handler) {
+      await ack({ response_type: 'ephemeral', ...usageReply(`Unknown subcommand "${sub}".`) } as never);
+      return;
+    }
+    let reply: Reply | null;
+    try {
+      reply = await handler(deps, args, command);
+    } catch (err) {
+      reply = textReply(`:warning: ${explain(deps, err, `running /assay ${sub}`)}`);
+    }
+    await ack(reply ? ({ response_type: 'ephemeral', ...reply } as never) : undefined);
+  });
+}

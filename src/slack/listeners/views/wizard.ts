@@ -1,0 +1,154 @@
+// The training wizard's submits. Each validates its step and answers with response_action
+// `update` (next step) or `errors` (under the exact input block). The last one creates the
+// training; posting its home message and queueing validation happen after the ack.
+import type { App, ViewOutput } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { AppContext } from '../../../app/context.js';
+import type { WizardSession } from '../../../db/entities/index.js';
+import { ValidationError, type VersionChoice } from '../../../domain/index.js';
+import { JOBS } from '../../../jobs/names.js';
+import { slackUser } from '../../../services/audit.js';
+import { findModelSummary } from '../../../services/approval-service.js';
+import {
+  submitDataset,
+  submitKits,
+  submitLabels,
+  submitOptions,
+  WizardFieldErrors,
+  type NextStep,
+  type UploadedDatasetFile,
+} from '../../../services/wizard-flow-service.js';
+import { getOpenWizardSession } from '../../../services/wizard-session-service.js';
+import { datasetView, doneView, labelsView, optionsView, WIZARD_CALLBACK } from '../../../../views/wizard.js';
+import { explain, type SlackDeps } from '../deps.js';
+
+type Values = ViewOutput['state']['values'];
+const FILES_INFO_BUDGET_MS = 2000;
+type Ack = (response?: Record<string, unknown>) => Promise<void>;
+
+const selected = (values: Values, block: string): string[] => {
+  const a = values[block] ? Object.values(values[block]!)[0] : undefined;
+  return (a?.selected_options ?? []).map((o) => o.value);
+};
+const text = (values: Values, block: string): string | undefined => {
+  const a = values[block] ? Object.values(values[block]!)[0] : undefined;
+  return a?.value ?? undefined;
+};
+
+/** The block the error belongs to, if it is one of this view's input blocks. */
+function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<string, string> | null {
+  const inputs = new Set(view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id as string));
+  const pick = (field: string | undefined) => (field && inputs.has(field) ? field : inputs.has(fallback) ? fallback : [...inputs][0]!);
+  if (err instanceof WizardFieldErrors) {
+    const out: Record<string, string> = {};
+    for (const [f, m] of Object.entries(err.fields)) out[pick(f)] = out[pick(f)] ? `${out[pick(f)]}; ${m}` : m;
+    return out;
+  }
+  if (err instanceof ValidationError) return { [pick(err.field)]: err.message };
+  return null;
+}
+
+function nextView(sessionId: string, next: NextStep) {
+  return next.step === 'labels' ? labelsView({ sessionId, unlabeled: next.unlabeled }) : datasetView({ sessionId, ...next.dataset });
+}
+
+/** files.info is the authority on the file (the submitted payload is the client's word). */
+async function describeFile(client: WebClient, values: Values): Promise<UploadedDatasetFile | null> {
+  const files = (values.dataset_file?.file as { files?: { id: string }[] } | undefined)?.files ?? [];
+  if (files.length === 0) return null;
+  if (files.length > 1) throw new WizardFieldErrors({ dataset_file: 'Upload one JSON file' });
+  // The submit must be acked within 3 s: a slow files.info becomes a "try again" field error.
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WizardFieldErrors({ dataset_file: 'Slack took too long to describe this file: press Train again' })), FILES_INFO_BUDGET_MS);
+  });
+  const r = await Promise.race([client.files.info({ file: files[0]!.id }), slow]).finally(() => clearTimeout(timer));
+  const f = r.file;
+  if (!f?.id || !f.url_private_download) throw new WizardFieldErrors({ dataset_file: 'Slack could not give us that file: upload it again' });
+  return { id: f.id, name: f.name ?? '', size: Number(f.size ?? 0), mimetype: f.mimetype ?? null, urlPrivateDownload: f.url_private_download };
+}
+
+/** After the ack: home message (channel, else the requester's DM) and the validation job. */
+async function afterCreate(ctx: AppContext, deps: SlackDeps, session: WizardSession, trainingUid: string, datasetId: string, upload: UploadedDatasetFile | null): Promise<void> {
+  try {
+    await ctx.queue.now(JOBS.datasetValidate, { datasetId, trainingUid, ...(upload ? { upload: { url: upload.urlPrivateDownload } } : {}) });
+  } catch (err) {
+    ctx.logger.error({ err: (err as Error).message, trainingUid }, 'could not queue dataset validation');
+  }
+  try {
+    await deps.messages.postHome(trainingUid, session.channelId ?? session.userId);
+  } catch (err) {
+    ctx.logger.warn({ err: (err as Error).message, trainingUid }, 'could not post the training message');
+  }
+}
+
+export function registerWizardViews(app: App, deps: SlackDeps): void {
+  const { ctx } = deps;
+  const ttl = ctx.config.wizardTtlMinutes;
+  const m = () => ctx.db.dataSource.manager;
+
+  async function withSession(view: ViewOutput, user: string, ack: Ack, step: (s: WizardSession) => Promise<void>, fallback: string): Promise<void> {
+    try {
+      const session = await getOpenWizardSession(m(), view.private_metadata, user);
+      await step(session);
+    } catch (err) {
+      const errors = errorsFor(view, err, fallback);
+      if (errors) return void (await ack({ response_action: 'errors', errors }));
+      const inputs = view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id as string);
+      await ack({ response_action: 'errors', errors: { [inputs[0] ?? fallback]: explain(deps, err, 'saving this step') } });
+    }
+  }
+
+  app.view(WIZARD_CALLBACK.kits, async ({ ack, body, view }) => {
+    await withSession(view, body.user.id, ack as Ack, async (s) => {
+      const { options } = await submitKits(m(), s, selected(view.state.values, 'kits'), ttl);
+      await ack({ response_action: 'update', view: optionsView({ sessionId: s.id, options }) });
+    }, 'kits');
+  });
+
+  app.view(WIZARD_CALLBACK.options, async ({ ack, body, view }) => {
+    await withSession(view, body.user.id, ack as Ack, async (s) => {
+      const next = await submitOptions(m(), s, selected(view.state.values, 'options'), ttl);
+      await ack({ response_action: 'update', view: nextView(s.id, next) });
+    }, 'options');
+  });
+
+  app.view(WIZARD_CALLBACK.labels, async ({ ack, body, view }) => {
+    await withSession(view, body.user.id, ack as Ack, async (s) => {
+      const labels: Record<string, string> = {};
+      for (const block of Object.keys(view.state.values)) if (block.startsWith('label:')) labels[block.slice(6)] = text(view.state.values, block) ?? '';
+      const next = await submitLabels(m(), s, labels, slackUser(body.user.id), ttl);
+      await ack({ response_action: 'update', view: nextView(s.id, next) });
+    }, 'labels');
+  });
+
+  app.view(WIZARD_CALLBACK.dataset, async ({ ack, body, view }) => {
+    await withSession(view, body.user.id, ack as Ack, async (s) => {
+      const v = view.state.values;
+      const file = await describeFile(deps.client, v);
+      const choice = v.version_choice ? (Object.values(v.version_choice)[0]?.selected_option?.value as VersionChoice | undefined) : undefined;
+      const created = await submitDataset(
+        m(),
+        s,
+        {
+          datasetName: text(v, 'dataset_name') ?? '',
+          file,
+          url: text(v, 'dataset_url') ?? null,
+          hyperparameters: { epochs: text(v, 'hp_epochs'), batchSize: text(v, 'hp_batch_size'), learningRate: text(v, 'hp_learning_rate'), imageSize: text(v, 'hp_image_size') },
+          versionChoice: choice,
+          requestedBy: body.user.id,
+          slackChannel: s.channelId,
+        },
+        slackUser(body.user.id),
+        ttl,
+      );
+      if (created.decision.action === 'skip' || !created.training || !created.dataset) {
+        const existing = created.decision.existingModelId ? await findModelSummary(m(), created.decision.existingModelId) : null;
+        await ack({ response_action: 'update', view: doneView({ trainingId: null, channel: s.channelId, skipped: existing?.modelName ?? 'the existing model' }) });
+        return;
+      }
+      await ack({ response_action: 'update', view: doneView({ trainingId: created.training.uid, channel: s.channelId }) });
+      await afterCreate(ctx, deps, s, created.training.uid, created.dataset.id, file);
+    }, 'dataset_name');
+  });
+}

@@ -1,0 +1,74 @@
+// Short answers to /assay subcommands (ephemeral unless said otherwise), Details and Reject modals.
+import type { KnownBlock, ModalView } from '@slack/types';
+import { capBlocks, context, escapeMrkdwn, input, LIMITS, modal, section, slackDate, userMention } from './blocks.js';
+import { metricLines } from './training-message.js';
+
+export const USAGE = [
+  '*/assay train* — open the training wizard',
+  '*/assay kits* [search] — kits that can be trained',
+  '*/assay models* [kit] — recent models',
+  '*/assay status* <training or model> — where it stands',
+  '*/assay cancel* <training> — stop a training',
+  '*/assay deploy* <model> — activate an approved model (approvers)',
+  '*/assay rollback* <kit> — return a kit to its previous models (approvers)',
+  '*/assay history* <kit> — promotions of a kit',
+  '*/assay sync* — reconcile kits with Salesforce now',
+  '*/assay help* — this list',
+].join('\n');
+
+export const usageReply = (problem?: string) => ({ text: problem ?? 'Assay commands', blocks: [...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []), section(USAGE)] });
+
+export const textReply = (text: string) => ({ text, blocks: [section(text)] });
+
+export function kitsReply(kits: { kitId: string; kitName: string; selectableOptions: number }[], total: number, search?: string): { text: string; blocks: KnownBlock[] } {
+  if (kits.length === 0) return textReply(search ? `No trainable kits match "${escapeMrkdwn(search)}".` : 'No trainable kits yet: run /assay sync.');
+  const lines = kits.slice(0, 40).map((k) => `• *${escapeMrkdwn(k.kitName)}* (${escapeMrkdwn(k.kitId)}) — ${k.selectableOptions} selectable option${k.selectableOptions === 1 ? '' : 's'}`);
+  const more = total > lines.length ? [context(`${total - lines.length} more: narrow with /assay kits <search>.`)] : [];
+  return { text: `${total} trainable kits`, blocks: capBlocks([section(`*${total} trainable kit${total === 1 ? '' : 's'}*`), section(lines.join('\n')), ...more], LIMITS.messageBlocks) };
+}
+
+export interface ModelLine {
+  modelName: string;
+  modelVersion: number;
+  status: string;
+  createdAt: Date;
+}
+
+export function modelsReply(models: ModelLine[], kitName?: string): { text: string; blocks: KnownBlock[] } {
+  if (models.length === 0) return textReply(kitName ? `No models for ${escapeMrkdwn(kitName)} yet.` : 'No models yet.');
+  const lines = models.map((m) => `• \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion} — ${m.status} — ${slackDate(m.createdAt)}`);
+  return { text: `${models.length} models`, blocks: [section(`*Models${kitName ? ` of ${escapeMrkdwn(kitName)}` : ''}*`), section(lines.join('\n'))] };
+}
+
+export function modelStatusReply(m: { modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; rejectionReason: string | null }) {
+  const lines = [`*Model* \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion}: *${m.status}*`, ...metricLines(m.metrics)];
+  if (m.approvedBy) lines.push(`Approved by ${userMention(m.approvedBy)}`);
+  if (m.rejectionReason) lines.push(`Rejected: ${escapeMrkdwn(m.rejectionReason)}`);
+  return textReply(lines.join('\n'));
+}
+
+export function detailsModal(m: { modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null; requestedBy: string | null; createdAt: Date }): ModalView {
+  const lines = metricLines(m.metrics);
+  return modal({
+    callbackId: 'model_details',
+    title: 'Model details',
+    blocks: [
+      section(`\`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion} — *${m.status}*`),
+      section(lines.length ? lines.join('\n') : 'No metrics yet.'),
+      context(`Created ${slackDate(m.createdAt)}${m.requestedBy ? ` · requested by ${userMention(m.requestedBy)}` : ''}`),
+    ],
+  });
+}
+
+export const REJECT_CALLBACK = 'model_reject_reason';
+
+export function rejectModal(input_: { modelId: string; modelName: string; channel?: string; ts?: string }): ModalView {
+  return modal({
+    callbackId: REJECT_CALLBACK,
+    title: 'Reject model',
+    submit: 'Reject',
+    close: 'Cancel',
+    privateMetadata: JSON.stringify({ modelId: input_.modelId, channel: input_.channel ?? null, ts: input_.ts ?? null }),
+    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 1000 })],
+  });
+}

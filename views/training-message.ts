@@ -1,0 +1,81 @@
+// A training's home message: progress while it runs, then metrics (compared with the previous
+// version) and the decision buttons; after a decision, who decided and when. Max 50 blocks.
+import type { KnownBlock } from '@slack/types';
+import { actions, button, capBlocks, context, escapeMrkdwn, header, LIMITS, progressBar, section, slackDate, userMention } from './blocks.js';
+
+export const ACTIONS = { approve: 'model_approve', reject: 'model_reject', details: 'model_details', deploy: 'model_deploy', rollback: 'kit_rollback' } as const;
+
+export interface TrainingMessageInput {
+  uid: string;
+  status: string;
+  currentEpoch: number;
+  totalEpochs: number;
+  progress: number;
+  datasetName: string;
+  requestedBy: string;
+  error: string | null;
+  lineageName: string;
+  trainingId: string;
+  live?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number; etaSeconds?: number };
+  model: { id: string; modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null } | null;
+  decision: { decision: string; actor: string; at: Date; comment: string | null } | null;
+}
+
+const STATUS_ICON: Record<string, string> = { queued: ':hourglass:', validating: ':mag:', training: ':gear:', trained: ':white_check_mark:', failed: ':x:', cancelled: ':no_entry_sign:' };
+
+const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
+
+/** Flat numeric metrics, the current value next to model.metrics.previous's. */
+export function metricLines(metrics: Record<string, unknown> | null): string[] {
+  if (!metrics) return [];
+  const previous = (metrics.previous ?? null) as Record<string, unknown> | null;
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(metrics)) {
+    if (k === 'previous' || typeof v !== 'number') continue;
+    const p = previous?.[k];
+    const delta = typeof p === 'number' ? ` (previous ${fmt(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
+    lines.push(`• *${escapeMrkdwn(k)}*: ${fmt(v)}${delta}`);
+  }
+  return lines.slice(0, 20);
+}
+
+export function trainingMessage(t: TrainingMessageInput): { text: string; blocks: KnownBlock[] } {
+  const title = `${STATUS_ICON[t.status] ?? ''} Training ${t.lineageName} (${t.trainingId})`.trim();
+  const blocks: KnownBlock[] = [
+    header(title),
+    section(`*Status:* ${t.status}   *Dataset:* \`${escapeMrkdwn(t.datasetName)}\`   *Requested by:* ${userMention(t.requestedBy)}`),
+  ];
+  if (t.status === 'training' || t.status === 'queued' || t.status === 'validating') {
+    const fraction = t.totalEpochs ? t.currentEpoch / t.totalEpochs : t.progress;
+    const live = t.live ?? {};
+    const extra = [live.loss !== undefined && `loss ${fmt(live.loss)}`, live.accuracy !== undefined && `acc ${fmt(live.accuracy)}`, live.valAccuracy !== undefined && `val acc ${fmt(live.valAccuracy)}`, live.etaSeconds !== undefined && `~${Math.ceil(live.etaSeconds / 60)} min left`]
+      .filter(Boolean)
+      .join(' · ');
+    blocks.push(section(`\`${progressBar(fraction)}\` epoch ${t.currentEpoch}/${t.totalEpochs}${extra ? `\n${extra}` : ''}`, 'progress'));
+  }
+  if (t.error) blocks.push(section(`*Error:* ${escapeMrkdwn(t.error).slice(0, 2000)}`));
+  if (t.model) {
+    const lines = metricLines(t.model.metrics);
+    blocks.push(section(`*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${t.model.status})${lines.length ? `\n${lines.join('\n')}` : ''}`, 'metrics'));
+    if (t.decision) {
+      const verb = t.decision.decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected';
+      blocks.push(context(`${verb} by ${userMention(t.decision.actor)} ${slackDate(t.decision.at)}${t.decision.comment ? ` — ${escapeMrkdwn(t.decision.comment)}` : ''}`));
+    }
+    const buttons = [];
+    if (t.model.status === 'pending_approval' && !t.decision) {
+      buttons.push(button('Approve', ACTIONS.approve, t.model.id, 'primary'), button('Reject', ACTIONS.reject, t.model.id, 'danger'));
+    }
+    if (t.model.status === 'approved') buttons.push(button('Deploy', ACTIONS.deploy, t.model.id, 'primary'));
+    buttons.push(button('Details', ACTIONS.details, t.model.id));
+    blocks.push(actions(`model:${t.model.id}`, buttons));
+  }
+  return { text: `${title}: ${t.status}`, blocks: capBlocks(blocks, LIMITS.messageBlocks) };
+}
+
+export function validationReportMessage(r: { valid: boolean; report: Record<string, unknown> }): { text: string; blocks: KnownBlock[] } {
+  const rows = Object.entries(r.report)
+    .slice(0, 30)
+    .map(([k, v]) => `• *${escapeMrkdwn(k)}*: ${escapeMrkdwn(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 300)}`);
+  const head = r.valid ? ':white_check_mark: Dataset passed validation; training starts.' : ':x: Dataset failed validation; training will not start.';
+  return { text: head, blocks: [section(head), ...(rows.length ? [section(rows.join('\n'))] : [])] };
+}

@@ -1,0 +1,126 @@
+// The training wizard: one modal whose submit moves it to the next step (response_action:
+// update). private_metadata carries only the wizard session id; the rest lives in the database.
+import type { KnownBlock, ModalView, MrkdwnOption, PlainTextOption } from '@slack/types';
+import { context, divider, escapeMrkdwn, input, LIMITS, modal, option, plain, section, truncate } from './blocks.js';
+
+export const WIZARD_CALLBACK = { kits: 'wizard_kits', options: 'wizard_options', labels: 'wizard_labels', dataset: 'wizard_dataset' } as const;
+export const KIT_SEARCH_ACTION = 'wizard_kit_search';
+
+export interface KitItem {
+  id: string;
+  kitId: string;
+  kitName: string;
+}
+
+export const kitOption = (k: KitItem) => option(k.kitId ? `${k.kitName} (${k.kitId})` : k.kitName, k.id);
+
+export function loadingView(sessionId: string): ModalView {
+  return modal({ callbackId: WIZARD_CALLBACK.kits, title: 'Train a model', blocks: [section(':hourglass_flowing_sand: Loading the kits…')], privateMetadata: sessionId });
+}
+
+export function kitsView(input_: { sessionId: string; kits: KitItem[]; total: number; external: boolean; selected?: KitItem[] }): ModalView {
+  const initial = (input_.selected ?? []).map(kitOption);
+  const element = input_.external
+    ? { type: 'multi_external_select' as const, action_id: KIT_SEARCH_ACTION, min_query_length: 2, placeholder: plain('Type 2+ letters of a kit name or id'), ...(initial.length ? { initial_options: initial } : {}) }
+    : {
+        type: 'multi_static_select' as const,
+        action_id: 'kits',
+        placeholder: plain('Pick one or more kits'),
+        options: input_.kits.slice(0, LIMITS.staticOptions).map(kitOption),
+        ...(initial.length ? { initial_options: initial } : {}),
+      };
+  const blocks: KnownBlock[] = [
+    section('*Step 1 of 4 — Kits.* Only kits with selectable AI options are listed. Kits that share the same options share one model lineage.'),
+    input('kits', 'Kits', element, { hint: input_.external ? `${input_.total} kits: search by name or kit id.` : undefined }),
+  ];
+  return modal({ callbackId: WIZARD_CALLBACK.kits, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
+}
+
+export interface OptionItem {
+  uid: string;
+  name: string;
+  labelName: string | null;
+  exampleImageUrl: string | null;
+  kits: { id: string; kitName: string }[];
+}
+
+export function optionsView(input_: { sessionId: string; options: OptionItem[] }): ModalView {
+  const opts: PlainTextOption[] = input_.options
+    .slice(0, LIMITS.staticOptions)
+    .map((o) => option(o.labelName ? `${o.name} → ${o.labelName}` : `${o.name} (needs a label name)`, o.uid, `in ${o.kits.map((k) => k.kitName).join(', ')}`));
+  const blocks: KnownBlock[] = [
+    section('*Step 2 of 4 — AI options.* The selectable options of the picked kits; each shows which kits have it.'),
+    input('options', 'AI options to train on', { type: 'checkboxes', action_id: 'options', options: opts.slice(0, 10) }),
+  ];
+  // Checkboxes hold 10 options; bigger option sets switch to a multi-select.
+  if (opts.length > 10) blocks[1] = input('options', 'AI options to train on', { type: 'multi_static_select', action_id: 'options', placeholder: plain('Pick options'), options: opts });
+  const byKit = new Map<string, string[]>();
+  for (const o of input_.options) for (const k of o.kits) byKit.set(k.kitName, [...(byKit.get(k.kitName) ?? []), o.name]);
+  blocks.push(divider(), ...[...byKit].slice(0, 20).map(([kit, names]) => context(`*${escapeMrkdwn(kit)}*: ${names.map(escapeMrkdwn).join(', ')}`)));
+  return modal({ callbackId: WIZARD_CALLBACK.options, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
+}
+
+export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[] }): ModalView {
+  const blocks: KnownBlock[] = [section('*Step 3 of 4 — Label names.* These options have no annotation label yet. The name you give is saved for everyone and must match the category name in your COCO file.')];
+  for (const o of input_.unlabeled.slice(0, 30)) {
+    if (o.exampleImageUrl && /^https:\/\//.test(o.exampleImageUrl)) {
+      blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${o.name}`, 2000) });
+    }
+    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: 100, placeholder: plain('e.g. red light') }));
+  }
+  return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
+}
+
+export interface DatasetViewInput {
+  sessionId: string;
+  datasetName: string;
+  latest: { modelName: string; modelVersion: number; status: string } | null;
+  defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
+}
+
+const numberInput = (blockId: string, label: string, value: number, decimal: boolean, hint: string) =>
+  input(blockId, label, { type: 'number_input', action_id: 'value', is_decimal_allowed: decimal, initial_value: String(value) }, { hint });
+
+export function datasetView(v: DatasetViewInput): ModalView {
+  const blocks: KnownBlock[] = [
+    section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
+    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: 100 }, { hint: 'Lowercase letters, digits, "_", "." and "-".' }),
+    input('dataset_file', 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
+    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: 'Use a link for datasets over 10 MB.' }),
+  ];
+  if (v.latest) {
+    const name = `*${escapeMrkdwn(v.latest.modelName)}* (v${v.latest.modelVersion}, ${v.latest.status})`;
+    blocks.push(
+      section(`This set of options already has a model: ${name}.`),
+      input('version_choice', 'What should this training do?', {
+        type: 'radio_buttons',
+        action_id: 'value',
+        options: [
+          { text: mr('*Skip*'), description: plain('Train nothing: map the picked kits to the existing model (activating it is a deploy).', 75), value: 'skip' },
+          { text: mr('*New version*'), description: plain(`Fine-tune from ${v.latest.modelName} v${v.latest.modelVersion}.`, 75), value: 'new_version' },
+          { text: mr('*Retrain*'), description: plain('Train a new version from scratch (no base model).', 75), value: 'retrain' },
+        ] as MrkdwnOption[],
+      }),
+    );
+  } else {
+    blocks.push(context('Base model: none, this is the first model of these options, trained from scratch.'));
+  }
+  blocks.push(
+    divider(),
+    section('*Hyperparameters* (defaults filled in)'),
+    numberInput('hp_epochs', 'Epochs', v.defaults.epochs, false, '1–500'),
+    numberInput('hp_batch_size', 'Batch size', v.defaults.batchSize, false, '1–1024'),
+    numberInput('hp_learning_rate', 'Learning rate', v.defaults.learningRate, true, 'Above 0, at most 1'),
+    numberInput('hp_image_size', 'Image size (pixels)', v.defaults.imageSize, false, '8–512'),
+  );
+  return modal({ callbackId: WIZARD_CALLBACK.dataset, title: 'Train a model', submit: 'Train', close: 'Cancel', blocks, privateMetadata: v.sessionId });
+}
+
+const mr = (text: string) => ({ type: 'mrkdwn' as const, text });
+
+export function doneView(v: { trainingId: string | null; channel: string | null; skipped?: string }): ModalView {
+  const text = v.skipped
+    ? `:white_check_mark: Nothing to train: the kits now map to *${escapeMrkdwn(v.skipped)}*. Deploy it to activate it for them.`
+    : `:white_check_mark: Training queued. Progress, the dataset report and the results will appear ${v.channel ? `in <#${v.channel}>` : 'in your DMs with Assay'}.`;
+  return modal({ callbackId: 'wizard_done', title: 'Train a model', close: 'Done', blocks: [section(text), ...(v.trainingId ? [context(`Training ${v.trainingId}`)] : [])] });
+}
