@@ -15,7 +15,9 @@ export function deliveryKey(body: Body): { key: string; kind: string } | null {
     if (!action?.action_ts) return null;
     return { key: `block_actions:${where}:${action.action_id}:${action.action_ts}`, kind: 'block_actions' };
   }
-  if (body.type === 'view_submission' && body.view?.id) return { key: `view_submission:${body.view.id}:${body.view.hash}`, kind: 'view_submission' };
+  // Each submit has its own trigger_id; the view hash alone repeats after `response_action: errors`
+  // (the view is unchanged), which would drop the corrected resubmission.
+  if (body.type === 'view_submission' && body.view?.id) return { key: `view_submission:${body.view.id}:${body.trigger_id ?? body.view.hash}`, kind: 'view_submission' };
   return null;
 }
 

@@ -3,11 +3,12 @@ import { startCommand } from './start.js';
 import { evalCocoCommand } from './eval-coco.js';
 import { edgeCommand } from './edge.js';
 import { historyCommand } from './history.js';
+import { demoCommand } from './demo.js';
 import { syncCommand } from './sync.js';
 import { cancelCommand } from './cancel.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, evalCocoCommand, cancelCommand];
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, demoCommand, evalCocoCommand, cancelCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

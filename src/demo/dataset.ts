@@ -1,0 +1,152 @@
+// The demo's dataset: synthetic photos of a traffic-light test panel (a dark housing with the
+// red, yellow or green lamp lit) drawn as SVG and composited by sharp onto noisy backgrounds,
+// with a COCO file whose images live on a small local HTTP server. Fully determined by `seed`.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
+
+export const DEMO_LABELS = ['red_light', 'yellow_light', 'green_light'] as const;
+
+export interface DemoDatasetOptions {
+  seed: number;
+  /** Crops wanted: images × 4 (one object per quadrant). */
+  crops: number;
+  /** Square image side in pixels. */
+  imageSize?: number;
+  labels?: readonly string[];
+}
+
+export interface DemoDataset {
+  coco: { info: Record<string, unknown>; images: Record<string, unknown>[]; annotations: Record<string, unknown>[]; categories: { id: number; name: string }[] };
+  images: Map<string, Buffer>;
+  labels: string[];
+  crops: number;
+}
+
+const LAMP_COLOURS: Record<string, [number, number, number]> = { red_light: [230, 30, 30], yellow_light: [240, 200, 20], green_light: [30, 210, 60] };
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function jitter(random: () => number, [r, g, b]: [number, number, number], j = 25): string {
+  const c = (v: number) => Math.max(0, Math.min(255, Math.round(v + (random() * 2 - 1) * j)));
+  return `rgb(${c(r)},${c(g)},${c(b)})`;
+}
+
+/** One panel in box (x, y, w, h): three lamps, the one of `label` lit. */
+function panel(label: string, x: number, y: number, w: number, h: number, random: () => number): string {
+  const lit = DEMO_LABELS.indexOf(label as (typeof DEMO_LABELS)[number]);
+  const r = Math.min(w * 0.36, h / 7);
+  const lamps = [0, 1, 2].map((i) => {
+    const colour = LAMP_COLOURS[DEMO_LABELS[i]!]!;
+    const fill = i === lit ? jitter(random, colour) : jitter(random, [60, 60, 60], 10);
+    return `<circle cx="${x + w / 2}" cy="${y + (h * (i * 2 + 1)) / 6}" r="${r}" fill="${fill}"/>`;
+  });
+  return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${w * 0.2}" fill="${jitter(random, [25, 25, 25], 12)}"/>${lamps.join('')}`;
+}
+
+function background(size: number, random: () => number): Buffer {
+  const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
+  const buf = Buffer.alloc(size * size * 3);
+  for (let i = 0; i < buf.length; i++) buf[i] = Math.max(0, Math.min(255, Math.round(base[i % 3]! + (random() * 2 - 1) * 40)));
+  return buf;
+}
+
+/** 70/10/20 train/val/test by image, so every split has every label. */
+const SPLITS = ['train', 'train', 'test', 'train', 'train', 'val', 'train', 'train', 'test', 'train'] as const;
+
+export async function generateDemoDataset(opts: DemoDatasetOptions): Promise<DemoDataset> {
+  const size = opts.imageSize ?? 96;
+  const labels = [...(opts.labels ?? DEMO_LABELS)];
+  const random = rng(opts.seed);
+  const categories = labels.map((name, i) => ({ id: i + 1, name }));
+  const coco: DemoDataset['coco'] = { info: { description: 'Assay demo: synthetic traffic-light panels' }, images: [], annotations: [], categories };
+  const images = new Map<string, Buffer>();
+  const cell = size / 2;
+  const count = Math.ceil(opts.crops / 4);
+  let annId = 1;
+  for (let im = 0; im < count; im++) {
+    const id = 1 + im;
+    const shapes: string[] = [];
+    for (let c = 0; c < 4; c++) {
+      // Round-robin labels keep the classes balanced; the lit lamp is what tells them apart.
+      const label = labels[(im * 4 + c) % labels.length]!;
+      const h = Math.round(cell * (0.6 + random() * 0.3));
+      const w = Math.round(h * (0.4 + random() * 0.1));
+      const x = Math.round((c % 2) * cell + random() * (cell - w));
+      const y = Math.round(Math.floor(c / 2) * cell + random() * (cell - h));
+      shapes.push(panel(label, x, y, w, h, random));
+      coco.annotations.push({ id: annId++, image_id: id, category_id: categories.find((k) => k.name === label)!.id, bbox: [x, y, w, h] });
+    }
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${shapes.join('')}</svg>`;
+    const png = await sharp(background(size, random), { raw: { width: size, height: size, channels: 3 } })
+      .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+      .png()
+      .toBuffer();
+    const name = `panel_${String(id).padStart(5, '0')}.png`;
+    images.set(name, png);
+    coco.images.push({ id, file_name: name, width: size, height: size, split: SPLITS[im % SPLITS.length] });
+  }
+  return { coco, images, labels, crops: coco.annotations.length };
+}
+
+/** A guide image for the label step: one panel with `label`'s lamp lit. */
+export async function guideImage(label: string, seed = 7): Promise<Buffer> {
+  const random = rng(seed);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">${panel(label, 30, 8, 36, 80, random)}</svg>`;
+  return sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 235, g: 235, b: 235 } } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png()
+    .toBuffer();
+}
+
+/** Serves the dataset's images (and any extra files) over HTTP on 127.0.0.1, counting requests. */
+export class DatasetServer {
+  private server: http.Server | undefined;
+  private readonly files = new Map<string, { body: Buffer; type: string }>();
+  base = '';
+  requests = 0;
+
+  put(path: string, body: Buffer, type: string): string {
+    this.files.set(path, { body, type });
+    return `${this.base}${path}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      this.requests++;
+      const file = this.files.get(new URL(req.url ?? '/', 'http://x').pathname);
+      if (!file || req.method !== 'GET') {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length });
+      res.end(file.body);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Publishes the images and returns the COCO bytes pointing at them (info.image_base_url). */
+  publish(dataset: DemoDataset): Buffer {
+    for (const [name, png] of dataset.images) this.put(`/images/${name}`, png, 'image/png');
+    const coco = { ...dataset.coco, info: { ...dataset.coco.info, image_base_url: `${this.base}/images/` } };
+    const bytes = Buffer.from(JSON.stringify(coco));
+    this.put('/coco.json', bytes, 'application/json');
+    return bytes;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
