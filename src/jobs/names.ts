@@ -10,6 +10,7 @@ export const JOBS = {
   wizardExpire: 'wizard.expire',
   edgeStaleCheck: 'edge.stale-check',
   trainerPoll: 'trainer.poll',
+  slackDeliveriesGc: 'slack.deliveries-gc',
 } as const;
 
 export type JobName = (typeof JOBS)[keyof typeof JOBS];

@@ -1,7 +1,8 @@
-// Recurring clean-up: unused hyperparameter sets and abandoned wizards.
+// Recurring clean-up: unused hyperparameter sets, abandoned wizards, old Slack delivery keys.
 import type { AppContext } from '../../app/context.js';
 import { deleteUnusedHyperparameters } from '../../services/hyperparameter-service.js';
 import { expireWizardSessions } from '../../services/wizard-session-service.js';
+import { forgetDeliveriesBefore } from '../../services/slack-delivery-service.js';
 import { JOBS } from '../names.js';
 import type { JobRegistry } from './registry.js';
 
@@ -17,4 +18,11 @@ export function registerMaintenanceJobs(registry: JobRegistry, ctx: AppContext):
     if (n) ctx.logger.info({ expired: n }, 'expired abandoned training wizards');
   });
   registry.every('10 minutes', JOBS.wizardExpire);
+
+  // Slack redelivers within minutes; a day of delivery keys is plenty to dedupe against.
+  registry.define(JOBS.slackDeliveriesGc, async () => {
+    const n = await forgetDeliveriesBefore(ctx.db.dataSource.manager, new Date(Date.now() - 24 * 3600_000));
+    if (n) ctx.logger.info({ forgotten: n }, 'forgot old Slack delivery keys');
+  });
+  registry.every('1 hour', JOBS.slackDeliveriesGc);
 }
