@@ -44,6 +44,8 @@ export async function resumeAfterStoppedWorker(ds: DataSource, uid: string, phas
       return false;
     }
     await appendTrainingLog(tx, uid, `worker stopped during ${phase}; re-queued (resume ${n + 1} of ${MAX_RESUMES})`);
+    // Training starts over at epoch 1: progress and metrics must describe the new run, not mix in the dead one's.
+    if (phase === 'training') await tx.query(`UPDATE model_trainings SET current_epoch = 0, progress = 0, metrics = '[]'::jsonb WHERE uid = $1`, [uid]);
     await writeAudit(tx, systemActor, { action: 'training.resumed', entityType: 'training', entityId: uid, details: { phase, resume: n + 1, reason: `worker stopped during ${phase}; re-queued` } });
     return true;
   });

@@ -6,7 +6,7 @@ import type { App as BoltApp } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { Logger } from '../app/logger.js';
-import { App, ExpressReceiver, LogLevel, SocketModeReceiver, socketModeNodeWarning } from './bolt.js';
+import { App, ExpressReceiver, HTTPModuleFunctions, LogLevel, SocketModeReceiver } from './bolt.js';
 import { ApproverDirectory } from './approvers.js';
 import { dedupeMiddleware } from './dedupe.js';
 import { TrainingMessages } from './training-messages.js';
@@ -49,7 +49,6 @@ export function slackSurface(ctx: AppContext): SlackSurface | null {
   let router: express.Router | null = null;
   let app: BoltApp;
   if (cfg.appToken) {
-    if (socketModeNodeWarning) ctx.logger.warn(`Socket Mode on Node ${process.versions.node}: @slack/socket-mode 3.1 uses undici 8, which wants Node 22.19+; use HTTP mode or Node 22 if the connection misbehaves`);
     const receiver = new SocketModeReceiver({ appToken: cfg.appToken, logger, logLevel: LogLevel.INFO });
     app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
   } else {
@@ -62,6 +61,16 @@ export function slackSurface(ctx: AppContext): SlackSurface | null {
       logger,
       // Bolt answers 401 on a bad or stale (over 5 min) signature; we never turn that off.
       signatureVerification: true,
+      // A signed body that is no Slack payload at all (JSON `null`) makes Bolt throw: the
+      // sender's mistake, so 400 rather than Bolt's default 500.
+      processEventErrorHandler: async (args) => {
+        const body: unknown = (args.request as { body?: unknown }).body;
+        if (!args.response.headersSent && (body === null || typeof body !== 'object')) {
+          args.response.writeHead(400).end();
+          return true;
+        }
+        return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+      },
     });
     app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
   }
