@@ -56,6 +56,17 @@ export async function authorize(dataSource: DataSource, input: { actor: string; 
   }
 }
 
+/** A click that lost to an earlier decision is kept in audit_log (who tried, who had decided). */
+async function tooLate(dataSource: DataSource, input: DecisionInput, winner: Approval): Promise<AlreadyDecidedError> {
+  await writeAudit(dataSource.manager, slackUser(input.actor), {
+    action: 'model.decision_refused',
+    entityType: 'model',
+    entityId: input.modelId,
+    details: { attempted: input.decision === 'approved' ? 'approve' : 'reject', decision: winner.decision, decidedBy: winner.actor, approvalId: winner.id },
+  });
+  return new AlreadyDecidedError(winner);
+}
+
 export async function findDecision(manager: EntityManager, modelId: string): Promise<Approval | null> {
   return manager.findOne(Approval, { where: { modelId, kind: 'decision' } });
 }
@@ -66,7 +77,7 @@ export async function decideModel(dataSource: DataSource, input: DecisionInput, 
   const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
   if (!model) throw new NotFoundError('Model', input.modelId);
   const earlier = await findDecision(dataSource.manager, model.id);
-  if (earlier) throw new AlreadyDecidedError(earlier);
+  if (earlier) throw await tooLate(dataSource, input, earlier);
   const check = checkApproverAction({ actor: input.actor, action: input.decision === 'approved' ? 'approve' : 'reject', approvers: input.approvers, requestedBy: await requesterOf(dataSource.manager, model) });
   if (!check.allowed) {
     await recordDenied(dataSource, input.actor, input.decision === 'approved' ? 'approve' : 'reject', model.id, check.reason);
@@ -89,7 +100,7 @@ export async function decideModel(dataSource: DataSource, input: DecisionInput, 
   } catch (e) {
     if (isUniqueViolation(e)) {
       const winner = await findDecision(dataSource.manager, model.id);
-      if (winner) throw new AlreadyDecidedError(winner);
+      if (winner) throw await tooLate(dataSource, input, winner);
     }
     throw e;
   }

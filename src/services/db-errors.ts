@@ -25,6 +25,11 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return pgError(err)?.code === '23503';
 }
 
+/** Deadlock or serialization failure: PostgreSQL rolled the transaction back; running it again is safe. */
+export function isTransientConflict(err: unknown): boolean {
+  return ['40P01', '40001'].includes(String(pgError(err)?.code));
+}
+
 /** Connection-level failures: the database is down or unreachable, worth retrying later. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = pgError(err)?.code ?? (err as NodeJS.ErrnoException | undefined)?.code;

@@ -274,13 +274,15 @@ async function deployInTransaction(tx: EntityManager, input: DeployInput): Promi
   const actor = actorOf(input.actor);
   const found = await tx.findOne(Model, { where: { id: input.modelId } });
   if (!found) throw new NotFoundError('Model', input.modelId);
-  // First write: a concurrent click with the same key waits here and then fails, changing nothing.
-  const approvalId = await insertConfirmation(tx, found.id, 'deploy', input.actor, input.interactionKey ?? null, input.slack);
   const scope = input.scope ? await checkScope(tx, found, input.scope) : await servedScope(tx, found);
   if (scope.length === 0) throw new ValidationError(`Model ${found.modelName} serves no kit option: map it to kits first`, 'scope');
   const edges = await liveEdges(tx, input.targets);
 
   await lockKits(tx, scope.map((p) => p.testTypeId));
+  // First write, after the kit locks: its foreign key takes a KEY SHARE lock on the model row,
+  // which the FOR UPDATE below would wait for; held by a confirmation still queued on the kit
+  // locks, that is a deadlock. A concurrent click with the same key fails here, changing nothing.
+  const approvalId = await insertConfirmation(tx, found.id, 'deploy', input.actor, input.interactionKey ?? null, input.slack);
   const model = await tx.findOne(Model, { where: { id: found.id }, lock: { mode: 'pessimistic_write' } });
   if (!model || !DEPLOYABLE.has(model.status)) {
     throw new ConflictError(`Model ${found.modelName} is ${model?.status ?? 'gone'}: only an approved model can be deployed`);
@@ -291,7 +293,11 @@ async function deployInTransaction(tx: EntityManager, input: DeployInput): Promi
   const scopeEntries: DeploymentScopeEntry[] = steps.map((s) => ({ testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, previousModelId: s.previousModelId }));
   const changed = steps.filter((s) => s.changes);
   const previous = (changed.find((s) => s.previousModelId) ?? steps.find((s) => s.previousModelId))?.previousModelId ?? null;
-  const deployments = await createDeployments(tx, edges, model.id, previous, scopeEntries, input.actor);
+  // A confirmation that raced an identical one (kits locked by now) finds the model already on
+  // its way to an edge: one in-flight deployment per edge and model, not one per click.
+  const inFlight = edges.length ? await tx.find(Deployment, { where: { modelId: model.id, edgeServerId: In(edges.map((e) => e.id)), status: In(['pending', 'downloading', 'installing']) } }) : [];
+  const newEdges = edges.filter((e) => !inFlight.some((d) => d.edgeServerId === e.id));
+  const deployments = await createDeployments(tx, newEdges, model.id, previous, scopeEntries, input.actor);
   const activated = changed.map((s) => ({ testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, previousModelId: s.previousModelId }));
 
   await saveResult(tx, approvalId, { deploymentIds: deployments.map((d) => d.id), activated });

@@ -13,6 +13,7 @@ import { kitFieldsSnapshot, optionSnapshot, type KitSnapshot, type OptionSnapsho
 import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
 import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
 import type { Actor } from './audit.js';
+import { isTransientConflict } from './db-errors.js';
 import {
   activeModelsOf,
   addChange,
@@ -131,6 +132,21 @@ async function writePlan(m: EntityManager, plan: Plan, actor: Actor, action: str
   return { change, notices };
 }
 
+/**
+ * Concurrent applies touching the same kits and options can deadlock in PostgreSQL, which then
+ * rolls one back; the transaction is simply run again (a few times) instead of failing the job.
+ */
+async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (i >= attempts || !isTransientConflict(e)) throw e;
+      await new Promise((r) => setTimeout(r, 20 * i + Math.random() * 50));
+    }
+  }
+}
+
 /** The `salesforce.sync` job: applies one stored event. Retryable API errors are rethrown. */
 export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): Promise<ApplyOutcome> {
   const repo = deps.dataSource.getRepository(SalesforceEvent);
@@ -164,7 +180,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     return done('failed', (e as Error).message.slice(0, 500));
   }
   const actor: Actor = { type: 'salesforce', id: event.eventKey };
-  const written = await deps.dataSource.transaction(async (m) => {
+  const written = await retryOnConflict(() => deps.dataSource.transaction(async (m) => {
     // Another worker may have applied a duplicate job meanwhile: the row lock decides.
     const [row] = await m.query(`SELECT status FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
     if (row?.status !== 'received') return null;
@@ -172,7 +188,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     const stale = result.change.kitsStale > 0 && plan.kits.length === result.change.kitsStale && plan.archiveKitSfIds.length === 0;
     await finish(m, event.id, 'applied', stale ? 'stale: older than the stored sf_last_modified_at' : null);
     return result;
-  });
+  }));
   if (!written) return { status: 'skipped', detail: 'applied by another worker' };
   await noticeArchived(deps, written.notices);
   return { status: 'applied', change: written.change };

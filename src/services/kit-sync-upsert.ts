@@ -45,6 +45,8 @@ export async function upsertOptions(m: EntityManager, options: OptionSnapshot[])
     if (label) labels.add(label);
     return { ...o, labelName: label };
   });
+  // Rows are locked in one order (by key) in every transaction, so concurrent applies do not deadlock.
+  list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   if (list.length === 0) return 0;
   const cols = [list.map((o) => o.sfId), list.map((o) => o.key)];
   // Option key renamed in the org: the row keeps its uid (lineages point at it), only the name moves.
@@ -83,7 +85,7 @@ export async function upsertOptions(m: EntityManager, options: OptionSnapshot[])
 /** Kits (fields, status) and, for kits whose links are known, their exact link set. */
 export async function upsertKits(m: EntityManager, kits: KitSnapshot[]): Promise<CatalogChange> {
   const change = emptyChange();
-  const list = [...new Map(kits.map((k) => [k.kitId, k])).values()];
+  const list = [...new Map(kits.map((k) => [k.kitId, k])).values()].sort((a, b) => (a.kitId < b.kitId ? -1 : a.kitId > b.kitId ? 1 : 0));
   if (list.length === 0) return change;
   const ids = [list.map((k) => k.sfId), list.map((k) => k.kitId)];
   // Kit_Id__c changed in the org: move the business id of the row Salesforce already owns.
