@@ -34,16 +34,3 @@ export function planActivation(modelId: string, targets: readonly KitOption[], c
   }
   return steps;
 }
-
-export interface RollbackStep extends KitOption {
-  from: string;
-  /** null: the option had no model before, so rolling back leaves it with none. */
-  to: string | null;
-}
-
-/** Rolls each option that currently runs `modelId` back to what it ran before. */
-export function planRollback(modelId: string, current: readonly ActiveAssignment[]): RollbackStep[] {
-  return current
-    .filter((a) => a.modelId === modelId)
-    .map((a) => ({ testTypeId: a.testTypeId, aiOptionUid: a.aiOptionUid, from: modelId, to: a.previousModelId }));
-}

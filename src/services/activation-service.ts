@@ -1,8 +1,8 @@
-// Activating a model for kit options, and rolling back: atomic in one transaction, the
+// Activating a model for kit options (rollback is kit-scoped, in deployment-service): atomic in one transaction, the
 // partial unique index guaranteeing one active model per (kit, option) even under races.
 import type { EntityManager } from 'typeorm';
 import { ModelTestType } from '../db/entities/index.js';
-import { planActivation, planRollback, type ActiveAssignment, type KitOption, type RollbackStep } from '../domain/index.js';
+import { planActivation, type ActiveAssignment, type KitOption } from '../domain/index.js';
 import { writeAudit, type Actor } from './audit.js';
 
 async function lockActive(manager: EntityManager, pairs: readonly KitOption[]): Promise<ActiveAssignment[]> {
@@ -15,11 +15,6 @@ async function lockActive(manager: EntityManager, pairs: readonly KitOption[]): 
     .where('m.is_active AND m.test_type_id = ANY(:kitIds::uuid[])', { kitIds })
     .setLock('pessimistic_write')
     .getMany();
-  return rows.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, modelId: r.modelId, previousModelId: r.previousModelId }));
-}
-
-export async function activeAssignments(manager: EntityManager, modelId?: string): Promise<ActiveAssignment[]> {
-  const rows = await manager.find(ModelTestType, { where: modelId ? { isActive: true, modelId } : { isActive: true } });
   return rows.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, modelId: r.modelId, previousModelId: r.previousModelId }));
 }
 
@@ -40,26 +35,5 @@ export async function activateModel(manager: EntityManager, modelId: string, tar
     );
   }
   await writeAudit(manager, actor, { action: 'model.activated', entityType: 'model', entityId: modelId, details: { steps } });
-  return steps;
-}
-
-/** Returns each kit option that runs `modelId` to the model it ran before. */
-export async function rollbackModel(manager: EntityManager, modelId: string, actor: Actor): Promise<RollbackStep[]> {
-  const current = await activeAssignments(manager, modelId);
-  await lockActive(manager, current);
-  const steps = planRollback(modelId, current);
-  const now = new Date();
-  for (const s of steps) {
-    await manager.update(ModelTestType, { testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, modelId }, { isActive: false, deactivatedAt: now });
-    if (s.to) {
-      // The restored model's own "previous" stays as it was: a second rollback goes further back.
-      await manager.update(
-        ModelTestType,
-        { testTypeId: s.testTypeId, aiOptionUid: s.aiOptionUid, modelId: s.to },
-        { isActive: true, activatedAt: now, activatedBy: actor.id, deactivatedAt: null },
-      );
-    }
-  }
-  await writeAudit(manager, actor, { action: 'model.rolled_back', entityType: 'model', entityId: modelId, details: { steps } });
   return steps;
 }

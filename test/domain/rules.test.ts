@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   assertTransition, canonicalJson, checkApproverAction, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
-  lineageKey, lineageName, modelName, planActivation, planRollback, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
+  lineageKey, lineageName, modelName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
 const A = '0b3c7f0e-0000-4000-8000-00000000000a';
@@ -109,16 +109,5 @@ describe('activation plans', () => {
   });
   it('activating the active model again changes nothing', () => {
     expect(planActivation('m', [k('t', 'o')], [{ ...k('t', 'o'), modelId: 'm', previousModelId: 'p' }])).toEqual([{ ...k('t', 'o'), previousModelId: 'p', changes: false }]);
-  });
-  it('rollback returns each option to its previous model', () => {
-    const current = [
-      { ...k('t1', 'o1'), modelId: 'bad', previousModelId: 'good' },
-      { ...k('t2', 'o1'), modelId: 'bad', previousModelId: null },
-      { ...k('t3', 'o1'), modelId: 'other', previousModelId: 'bad' },
-    ];
-    expect(planRollback('bad', current)).toEqual([
-      { ...k('t1', 'o1'), from: 'bad', to: 'good' },
-      { ...k('t2', 'o1'), from: 'bad', to: null },
-    ]);
   });
 });
