@@ -12,23 +12,13 @@ import {
   type CocoDetection,
   type CocoGroundTruth,
 } from '../src/ml/metrics/coco.js';
+import { seededRandom as prng } from '../src/ml/random.js';
 
 const IMAGES = 5000;
 const CATEGORIES = 80;
 const RUNS = 3;
 const REFERENCE_CASE = 'case_padilla_coco100';
 
-/** mulberry32: tiny seeded PRNG so every run evaluates the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ~7 GT boxes per image of mixed sizes; detections = jittered GT (some missed) plus false positives. */
 export function syntheticCoco(seed = 42): { gt: CocoGroundTruth; dets: CocoDetection[] } {

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { seededRandom as rng } from '../ml/random.js';
 
 export const DEMO_LABELS = ['red_light', 'yellow_light', 'green_light'] as const;
 
@@ -25,15 +26,6 @@ export interface DemoDataset {
 
 const LAMP_COLOURS: Record<string, [number, number, number]> = { red_light: [230, 30, 30], yellow_light: [240, 200, 20], green_light: [30, 210, 60] };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function jitter(random: () => number, [r, g, b]: [number, number, number], j = 25): string {
   const c = (v: number) => Math.max(0, Math.min(255, Math.round(v + (random() * 2 - 1) * j)));

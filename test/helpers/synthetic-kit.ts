@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import type { CocoDataset, CocoImage, Split } from '../../src/ml/dataset/crops.js';
+import { seededRandom as rng } from '../../src/ml/random.js';
 
 export const SYNTHETIC_LABELS = ['red_light', 'yellow_light', 'green_light', 'stop_sign', 'yield_sign', 'warning_sign'] as const;
 /** A category present in the COCO file that tests can leave out of labelToIndex. */
@@ -33,15 +34,6 @@ export interface SyntheticKit {
   loadImage: (image: CocoImage) => Promise<Buffer>;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Colour with ±`j` per-channel jitter so classes are not a single exact RGB value. */
 function jitter(random: () => number, [r, g, b]: [number, number, number], j = 28): string {

@@ -9,6 +9,7 @@ import { sign, SLACK_ENV } from '../helpers/slack.js';
 import { signBody } from '../../src/salesforce/signature.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { systemActor } from '../../src/services/audit.js';
+import { seededRandom } from '../../src/ml/random.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const WEBHOOK_SECRET = 'whsec-fuzz-0123456789abcdef';
@@ -19,14 +20,7 @@ const ORG_ID = '00D5e000000KQ2eEAG';
 
 /** mulberry32: small, seeded, deterministic. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! };
 }

@@ -8,6 +8,7 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { FakeSalesforce, fakeId, sfDateTime, type FakeKit, type FakeOption } from '../helpers/fake-salesforce.js';
 import { cdcEvent, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET, type NotificationSpec } from '../salesforce/support.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
+import { seededRandom } from '../../src/ml/random.js';
 
 const DEFAULT_EVENTS = 1000;
 const TOTAL = Number(process.env.STORM_EVENTS ?? DEFAULT_EVENTS);
@@ -18,14 +19,7 @@ const LATE_SHARE = 0.15;
 
 /** mulberry32: deterministic order, duplicates and batch sizes for a given STORM_SEED. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const shuffle = <T>(xs: T[]): T[] => {
     for (let i = xs.length - 1; i > 0; i--) {

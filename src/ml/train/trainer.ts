@@ -10,6 +10,7 @@ import { selectBackend, type BackendLogger, type BackendPreference } from './bac
 import {
   BaseModelMismatchError, DEFAULT_CONV_FILTERS, buildClassifier, hyperparametersSchema, loadBaseWeights, type Hyperparameters,
 } from './model.js';
+import { seededRandom as rng } from '../random.js';
 
 export interface Dataset {
   /** N·S·S·3 float32, NHWC, RGB, 0..1. */
@@ -68,17 +69,6 @@ export class TrainingCancelledError extends Error {
   }
 }
 
-/** mulberry32: small, fast, good enough for shuffling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled(n: number, random: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
