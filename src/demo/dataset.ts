@@ -33,7 +33,7 @@ function jitter(random: () => number, [r, g, b]: [number, number, number], j = 2
 }
 
 /** One panel in box (x, y, w, h): three lamps, the one of `label` lit. */
-function panel(label: string, x: number, y: number, w: number, h: number, random: () => number): string {
+export function panel(label: string, x: number, y: number, w: number, h: number, random: () => number): string {
   const lit = DEMO_LABELS.indexOf(label as (typeof DEMO_LABELS)[number]);
   const r = Math.min(w * 0.36, h / 7);
   const lamps = [0, 1, 2].map((i) => {
@@ -44,9 +44,10 @@ function panel(label: string, x: number, y: number, w: number, h: number, random
   return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${w * 0.2}" fill="${jitter(random, [25, 25, 25], 12)}"/>${lamps.join('')}`;
 }
 
-function background(size: number, random: () => number): Buffer {
+/** Raw RGB noise around a random base colour, width × height (square by default). */
+export function background(size: number, random: () => number, height = size): Buffer {
   const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
-  const buf = Buffer.alloc(size * size * 3);
+  const buf = Buffer.alloc(size * height * 3);
   for (let i = 0; i < buf.length; i++) buf[i] = Math.max(0, Math.min(255, Math.round(base[i % 3]! + (random() * 2 - 1) * 40)));
   return buf;
 }

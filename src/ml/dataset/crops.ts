@@ -51,12 +51,12 @@ export function splitForImageId(id: number | string): Split {
   return bucket < 80 ? 'train' : bucket < 90 ? 'val' : 'test';
 }
 
-function splitOf(image: CocoImage): Split {
+export function splitOf(image: CocoImage): Split {
   return image.split === 'train' || image.split === 'val' || image.split === 'test' ? image.split : splitForImageId(image.id);
 }
 
 /** Decodes to raw 8-bit RGB, honouring EXIF orientation (annotators see the oriented image). */
-async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+export async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(encoded).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels === 3) return { data, width: info.width, height: info.height };
   const rgb = Buffer.alloc(info.width * info.height * 3);

@@ -11,15 +11,17 @@
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { OnnxExportMismatchError, UnsupportedLayerError } from './errors.js';
-import { META, onnx, permute } from './read.js';
+import {
+  GraphBuilder, encodeModel, floatTensor, int, ints, maxAbsDifference, randomUnitValues, runOnnx, valueInfo, type Attr,
+} from './graph.js';
+import { META, permute } from './read.js';
 
 export { readOnnxMetadata, readOnnxWeights, type OnnxModelMetadata } from './read.js';
 export { CorruptArtifactError, OnnxExportMismatchError, UnsupportedLayerError, OnnxMetadataError } from './errors.js';
 
 export const ONNX_INPUT_NAME = 'input';
 export const ONNX_OUTPUT_NAME = 'probabilities';
-export const OPSET_VERSION = 13;
-export const IR_VERSION = 7; // the IR version that introduced opset 13 (ONNX 1.8)
+export { IR_VERSION, OPSET_VERSION } from './graph.js';
 export const PARITY_TOLERANCE = 1e-4;
 
 /** How crops must be prepared before inference; stored verbatim in metadata_props. */
@@ -47,37 +49,19 @@ export interface ExportResult {
   verifiedOn: number;
 }
 
-const A = onnx.AttributeProto.AttributeType;
-interface Attr { name: string; type: number; ints?: number[]; i?: number }
-const ints = (name: string, v: number[]): Attr => ({ name, type: A.INTS, ints: v });
-const int = (name: string, v: number): Attr => ({ name, type: A.INT, i: v });
-
-function floatTensor(name: string, dims: number[], values: Float32Array) {
-  const raw = new Uint8Array(values.length * 4);
-  const view = new DataView(raw.buffer);
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true)); // ONNX raw_data is little-endian
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw };
-}
-
-function valueInfo(name: string, dims: Array<number | string>) {
-  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
-  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
-}
-
 const pair = (v: number | number[]): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v, v]);
 
 /** Builds the ONNX bytes for a Sequential of Conv2D / MaxPooling2D / AveragePooling2D / Flatten / Dense. */
 export function buildOnnxGraph(model: tf.LayersModel, labels: string[], imageSize: number): Uint8Array {
-  const nodes: Array<{ opType: string; input: string[]; output: string[]; name: string; attribute: Attr[] }> = [];
-  const initializers: ReturnType<typeof floatTensor>[] = [];
+  const graph = new GraphBuilder();
+  const initializers = graph.initializers;
   let current = ONNX_INPUT_NAME;
   let nchw = false;
   let shape = [imageSize, imageSize, 3]; // NHWC spatial shape of `current` (without batch)
   const convFilters: number[] = [];
-  const add = (opType: string, inputs: string[], attribute: Attr[] = [], out = `${opType.toLowerCase()}_${nodes.length}`) => {
-    nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${nodes.length}`, attribute });
-    current = out;
-    return out;
+  const add = (opType: string, inputs: string[], attribute: Attr[] = [], out?: string) => {
+    current = graph.add(opType, inputs, attribute, out);
+    return current;
   };
   const toLayout = (wantNchw: boolean) => {
     if (nchw !== wantNchw) add('Transpose', [current], [ints('perm', wantNchw ? [0, 3, 1, 2] : [0, 2, 3, 1])]);
@@ -157,34 +141,14 @@ export function buildOnnxGraph(model: tf.LayersModel, labels: string[], imageSiz
     [META.preprocessing]: JSON.stringify(PREPROCESSING),
     [META.architecture]: JSON.stringify({ convFilters }),
   };
-  const proto = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET_VERSION }],
-    producerName: 'assay',
-    producerVersion: `tfjs-${tf.version.tfjs}`,
+  return encodeModel({
+    graphName: model.name || 'kit_classifier',
     docString: 'Assay kit-reading classifier',
-    graph: {
-      name: model.name || 'kit_classifier',
-      node: nodes,
-      initializer: initializers,
-      input: [valueInfo(ONNX_INPUT_NAME, ['N', imageSize, imageSize, 3])],
-      output: [valueInfo(ONNX_OUTPUT_NAME, ['N', labels.length])],
-    },
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    graph,
+    inputs: [valueInfo(ONNX_INPUT_NAME, ['N', imageSize, imageSize, 3])],
+    outputs: [valueInfo(ONNX_OUTPUT_NAME, ['N', labels.length])],
+    metadata,
   });
-  // Copy out of protobufjs's (possibly pooled) Buffer so the bytes own their ArrayBuffer and can be transferred.
-  return new Uint8Array(onnx.ModelProto.encode(proto).finish());
-}
-
-/** Deterministic pseudo-random images in 0..1, so parity is also checked off the training distribution. */
-function randomImages(n: number, imageSize: number): Float32Array {
-  const out = new Float32Array(n * imageSize * imageSize * 3);
-  let s = 12345;
-  for (let i = 0; i < out.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = (s >>> 8) / 2 ** 24;
-  }
-  return out;
 }
 
 /**
@@ -196,23 +160,12 @@ export async function verifyOnnxExport(bytes: Uint8Array, model: tf.LayersModel,
   const given = inputs ? inputs.subarray(0, Math.min(32, Math.floor(inputs.length / per)) * per) : new Float32Array(0);
   const x = new Float32Array(given.length + 8 * per);
   x.set(given);
-  x.set(randomImages(8, imageSize), given.length);
+  x.set(randomUnitValues(8 * per), given.length);
   const n = x.length / per;
 
   const expected = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(x, [n, imageSize, imageSize, 3])) as tf.Tensor2D).dataSync() as Float32Array);
-  const session = await ort.InferenceSession.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  let actual: Float32Array;
-  try {
-    const out = await session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', x, [n, imageSize, imageSize, 3]) });
-    actual = out[ONNX_OUTPUT_NAME].data as Float32Array;
-  } finally {
-    await session.release();
-  }
-  let maxAbsDiff = actual.length === expected.length ? 0 : Infinity;
-  for (let i = 0; i < expected.length && maxAbsDiff !== Infinity; i++) {
-    const d = Math.abs(expected[i] - actual[i]);
-    maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
-  }
+  const [actual] = await runOnnx(bytes, [{ [ONNX_INPUT_NAME]: new ort.Tensor('float32', x, [n, imageSize, imageSize, 3]) }], ONNX_OUTPUT_NAME);
+  const maxAbsDiff = maxAbsDifference(expected, actual);
   if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
     throw new OnnxExportMismatchError(
       `ONNX export does not reproduce the TF.js model: max |ORT − TF.js| = ${maxAbsDiff} over ${n} images (tolerance ${PARITY_TOLERANCE}). Refusing to ship this artifact.`,

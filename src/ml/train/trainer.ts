@@ -70,7 +70,7 @@ export class TrainingCancelledError extends Error {
 }
 
 
-function shuffled(n: number, random: () => number): Int32Array {
+export function shuffled(n: number, random: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

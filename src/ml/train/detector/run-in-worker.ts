@@ -1,0 +1,12 @@
+/**
+ * Runs detector training (train → export → parity check) in a worker thread, with the same
+ * progress / cancel shape as the classifier's runTrainingInWorker.
+ */
+import { runTrainingWorker, type WorkerRunOptions } from '../worker-runner.js';
+import type { DetectorEpochMetrics, DetectorTrainingInput, DetectorTrainingOutput } from './trainer.js';
+
+export type RunDetectorInWorkerOptions = WorkerRunOptions<DetectorEpochMetrics>;
+
+export function runDetectorTrainingInWorker(input: DetectorTrainingInput, opts: RunDetectorInWorkerOptions = {}): Promise<DetectorTrainingOutput> {
+  return runTrainingWorker<DetectorTrainingInput, DetectorEpochMetrics, DetectorTrainingOutput>(import.meta.url, 'worker', input, opts);
+}
