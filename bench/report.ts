@@ -11,6 +11,7 @@ export interface BenchResult {
 const titles: Record<string, string> = {
   'coco-eval': 'COCO evaluation (5,000 images, 80 classes)',
   training: 'Training throughput: wasm path vs tfjs cpu backend',
+  'detector-training': 'Detector training: demo-like set (90 photos, 3 classes) → mAP50 and time',
   evaluation: 'Evaluation throughput: Assay vs bare onnxruntime-node',
   'webhook-ingest': 'Salesforce webhook ingest vs plain pg INSERT loop',
   reconcile: 'Full Salesforce reconciliation (10,000 kits × 10 options)',

@@ -44,10 +44,9 @@ export function panel(label: string, x: number, y: number, w: number, h: number,
   return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${w * 0.2}" fill="${jitter(random, [25, 25, 25], 12)}"/>${lamps.join('')}`;
 }
 
-/** Raw RGB noise around a random base colour, width × height (square by default). */
-export function background(size: number, random: () => number, height = size): Buffer {
+function background(size: number, random: () => number): Buffer {
   const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
-  const buf = Buffer.alloc(size * height * 3);
+  const buf = Buffer.alloc(size * size * 3);
   for (let i = 0; i < buf.length; i++) buf[i] = Math.max(0, Math.min(255, Math.round(base[i % 3]! + (random() * 2 - 1) * 40)));
   return buf;
 }

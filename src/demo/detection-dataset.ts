@@ -3,7 +3,7 @@
 // COCO file of their boxes. Fully determined by `seed`; publish it with DatasetServer like the demo's.
 import sharp from 'sharp';
 import { seededRandom } from '../ml/random.js';
-import { DEMO_LABELS, background, panel, type DemoDataset } from './dataset.js';
+import { DEMO_LABELS, panel, type DemoDataset } from './dataset.js';
 
 export interface DetectionDatasetOptions {
   seed: number;
@@ -21,6 +21,25 @@ export interface DetectionDatasetOptions {
 const SPLITS = ['train', 'train', 'train', 'train', 'val', 'train', 'train', 'train', 'train', 'test'] as const;
 
 type Rect = [number, number, number, number];
+
+/**
+ * Raw RGB noise (±40) around a random base colour, like the demo's backgrounds. The per-pixel noise
+ * comes from an xorshift seeded by `random`: no Math calls per pixel, which are ~100× slower inside
+ * jest's vm contexts than in plain Node.
+ */
+function noisyBackground(width: number, height: number, random: () => number): Buffer {
+  const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
+  const buf = Buffer.alloc(width * height * 3);
+  let x = (random() * 0xffffffff) | 1;
+  for (let i = 0, c = 0; i < buf.length; i++, c = c === 2 ? 0 : c + 1) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const v = base[c] + ((x & 0xff) - 127.5) * (40 / 127.5);
+    buf[i] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5;
+  }
+  return buf;
+}
 const overlaps = (a: Rect, b: Rect, margin: number) =>
   a[0] < b[0] + b[2] + margin && b[0] < a[0] + a[2] + margin && a[1] < b[1] + b[3] + margin && b[1] < a[1] + a[3] + margin;
 
@@ -52,7 +71,7 @@ export async function generateDetectionDataset(opts: DetectionDatasetOptions): P
       coco.annotations.push({ id: annId++, image_id: id, category_id: categories.find((k) => k.name === label)!.id, bbox: rect, area: rect[2] * rect[3], iscrowd: 0 });
     }
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
-    const png = await sharp(background(width, random, height), { raw: { width, height, channels: 3 } })
+    const png = await sharp(noisyBackground(width, height, random), { raw: { width, height, channels: 3 } })
       .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
       .png()
       .toBuffer();

@@ -133,8 +133,11 @@ export function buildDetector(spec: DetectorSpec): Detector {
       bias.fill(CLASS_PRIOR_LOGIT, 4);
     }
     // tfjs names variables globally, so they get its unique names; the map key is the layer's.
-    weights.set(`${l.name}.kernel`, tf.variable(tf.tensor4d(kernel, shape as [number, number, number, number]), true));
-    weights.set(`${l.name}.bias`, tf.variable(tf.tensor1d(bias), true));
+    // tidy frees the initial tensors (variables are not tracked by it and survive).
+    tf.tidy(() => {
+      weights.set(`${l.name}.kernel`, tf.variable(tf.tensor4d(kernel, shape as [number, number, number, number]), true));
+      weights.set(`${l.name}.bias`, tf.variable(tf.tensor1d(bias), true));
+    });
   }
   const variables = [...weights.values()];
   return { spec, layers, levels, weights, variables, dispose: () => variables.forEach((v) => v.dispose()) };

@@ -149,8 +149,9 @@ export async function trainDetectorModel(input: DetectorTrainingInput, cb: Detec
     const n = input.train.count;
     const perEpoch = Math.ceil(n / hp.batchSize);
     const totalSteps = hp.epochs * perEpoch;
-    // A fine-tune starts from trained weights: no warm-up needed.
-    const warmup = base ? 0 : perEpoch;
+    // Warm up for one epoch, fine-tunes too: Adam's first steps move every weight by about the
+    // full learning rate whatever its gradient, which would wreck a trained base.
+    const warmup = perEpoch;
     const mapEvery = hp.mapEvery ?? 5;
     const history: DetectorEpochMetrics[] = [];
     const started = performance.now();
