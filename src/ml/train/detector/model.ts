@@ -16,10 +16,17 @@
  *
  * Training target (assign.ts): an anchor is positive for a box when its point lies inside the box
  * and within 2.5 strides of the box centre (centre sampling, all levels; ties → smaller box; a box
- * with no such anchor takes the nearest stride-8 point). Loss (loss.ts): BCE on every anchor ×
+ * with no such anchor takes the nearest free anchor point). Loss (loss.ts): BCE on every anchor ×
  * class, the positive's target being the (detached) IoU of its predicted box with the true box
  * (quality target, so scores rank boxes by fit), plus GIoU loss on positives, both normalised by
- * the number of positives.
+ * the number of positives. Adam, one warm-up epoch, cosine decay to 5 %, random left–right flips.
+ *
+ * Why this recipe (measured on the 90-photo demo-like set, bench/detector-training.bench.ts): the
+ * geometric assignment needs no predictions, so targets are plain arrays built with the batch and
+ * training starts learning from the first epoch; the IoU quality target matched hard 1.0 targets
+ * on mAP50 and scored a little higher mAP50-95 (held-out 0.54 vs 0.53, 30 epochs, one seed);
+ * lr 0.006 beat 0.003 (held-out mAP50 0.87 vs 0.80 at 30 epochs); 160 px × 40 epochs reached the
+ * goal in ~¾ of the CPU time of 192 px × 40 (which scored mAP50-95 0.71 vs 0.69 held-out).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';

@@ -36,7 +36,7 @@ export const detectorHyperparametersSchema = z.object({
 export type DetectorHyperparameters = z.infer<typeof detectorHyperparametersSchema>;
 
 /** Measured on the demo-like set (bench/detector-training.bench.ts): mAP50 ≥ 0.9 within the time goal. */
-export const DEFAULT_DETECTOR_HYPERPARAMETERS = { epochs: 60, batchSize: 8, learningRate: 0.003, imageSize: 160 } as const satisfies DetectorHyperparameters;
+export const DEFAULT_DETECTOR_HYPERPARAMETERS = { epochs: 40, batchSize: 8, learningRate: 0.006, imageSize: 160 } as const satisfies DetectorHyperparameters;
 
 export interface DetectorTrainingInput {
   /** Class names in output order; `classes` in the sets index into it. */
