@@ -56,6 +56,36 @@ export function validateDetectionSet(name: string, set: DetectionSet, size: numb
 }
 
 /**
+ * Cuts a batch into at most `parts` contiguous shards of images for data-parallel replicas, with
+ * weights such that Σ weight·∇loss(shard) = ∇loss(batch): the loss is a sum over the batch divided
+ * by max(1, positives), so a shard's weight is max(1, its positives) / max(1, the batch's).
+ */
+export function splitDetectorBatch(batch: DetectorBatch, parts: number): Array<{ batch: DetectorBatch; weight: number }> {
+  const k = Math.max(1, Math.min(parts, batch.count));
+  const n = batch.fg.length / Math.max(1, batch.count);
+  const per = batch.size * batch.size * 3;
+  const nc = batch.numClasses;
+  const shards = [];
+  for (let r = 0; r < k; r++) {
+    const a = Math.floor((r * batch.count) / k);
+    const b = Math.floor(((r + 1) * batch.count) / k);
+    const fg = batch.fg.subarray(a * n, b * n);
+    let positives = 0;
+    for (let i = 0; i < fg.length; i++) positives += fg[i];
+    shards.push({
+      batch: {
+        size: batch.size, count: b - a, numClasses: nc, positives, fg,
+        images: batch.images.subarray(a * per, b * per),
+        clsTarget: batch.clsTarget.subarray(a * n * nc, b * n * nc),
+        boxTarget: batch.boxTarget.subarray(a * n * 4, b * n * 4),
+      },
+      weight: Math.max(1, positives) / Math.max(1, batch.positives),
+    });
+  }
+  return shards;
+}
+
+/**
  * Images `indices` of `set` as a batch with their targets; `flip[i]` mirrors image i left–right
  * (the only augmentation: traffic-light panels are symmetric, and it doubles the poses cheaply).
  */
