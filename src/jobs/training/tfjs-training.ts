@@ -42,6 +42,9 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
       {
         signal: controller.signal,
         cancelGraceMs: 10_000,
+        replicas: ctx.config.trainingThreads,
+        // The crops are not used here again: move them into the worker rather than hold them twice.
+        transferInputs: true,
         logger: { info: (obj, msg) => ctx.logger.info(obj, msg) },
         onProgress: (m) => {
           // Serialised so epochs land in order; a cancel seen here stops the run between epochs.

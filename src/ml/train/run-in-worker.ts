@@ -1,12 +1,10 @@
 /** Runs training in a worker_threads Worker so the main event loop never stalls. */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import os from 'node:os';
 import { CorruptArtifactError, OnnxExportMismatchError, OnnxMetadataError, UnsupportedLayerError } from '../onnx/errors.js';
 import type { BackendLogger, BackendPreference } from './backend.js';
 import { BaseModelMismatchError } from './model.js';
 import { TrainingCancelledError, type EpochMetrics, type TrainingInput, type TrainingOutput } from './trainer.js';
+import { buffersOf, siblingModule, startModuleWorker } from './spawn-worker.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 export interface RunInWorkerOptions {
@@ -18,6 +16,18 @@ export interface RunInWorkerOptions {
   logger?: BackendLogger;
   /** After cancelling, how long to wait for the worker to stop on its own before terminating it. */
   cancelGraceMs?: number;
+  /** Data-parallel replicas (worker threads); default one per core. */
+  replicas?: number;
+  /**
+   * Move the crop arrays into the worker instead of copying them (they are unusable here
+   * afterwards): the dataset is then held once, not twice.
+   */
+  transferInputs?: boolean;
+}
+
+/** One replica per core the process may use. */
+export function defaultReplicas(): number {
+  return Math.max(1, os.availableParallelism());
 }
 
 /** Error from the worker, rebuilt in this thread with its original name and stack. */
@@ -43,39 +53,14 @@ function rebuildError(m: Extract<WorkerMessage, { type: 'error' }>): Error {
   return err;
 }
 
-/**
- * tsx's ESM register API, resolved from this package (not the cwd) via tsx's exports map:
- * require.resolve would pick the CommonJS build, whose register() cannot load .ts ESM.
- */
-function tsxEsmApiUrl(from: string): string {
-  const pkgPath = createRequire(from).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
-  const target = pkg.exports['./esm/api']?.import?.default;
-  if (!target) throw new Error(`cannot find tsx's ESM API in ${pkgPath}`);
-  return new URL(target, pathToFileURL(pkgPath)).href;
-}
-
-/**
- * From dist/ the worker is the compiled worker.js. From the source tree it is worker.ts, loaded
- * through tsx. `execArgv: ['--import', 'tsx']` does not work on Node 20 (the hooks it registers
- * never apply to the worker's entry module: ERR_UNKNOWN_FILE_EXTENSION), so a two-line eval
- * bootstrap registers tsx's ESM API in the worker and then imports worker.ts.
- */
-function startWorker(workerData: WorkerData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData });
-  const tsxApi = tsxEsmApiUrl(here);
-  const entry = new URL('./worker.ts', here).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
-
 export function runTrainingInWorker(input: TrainingInput, opts: RunInWorkerOptions = {}): Promise<TrainingOutput> {
   if (opts.signal?.aborted) return Promise.reject(new TrainingCancelledError('training was cancelled before it started'));
   const logger = opts.logger ?? { info: (obj: object, msg?: string) => console.info(`[ml] ${msg ?? ''}`, obj) };
   const cancelFlag = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancelFlag);
-  const worker = startWorker({ input, cancelFlag, backend: opts.backend ?? 'auto' });
+  const workerData: WorkerData = { input, cancelFlag, backend: opts.backend ?? 'auto', replicas: opts.replicas ?? defaultReplicas() };
+  const transferList = opts.transferInputs ? buffersOf([input.train.x, input.train.y, input.val.x, input.val.y]) : [];
+  const worker = startModuleWorker(siblingModule(import.meta.url, 'worker'), { workerData, transferList });
 
   return new Promise<TrainingOutput>((resolve, reject) => {
     let settled = false;

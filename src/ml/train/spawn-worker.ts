@@ -34,9 +34,14 @@ export function startModuleWorker(entry: URL, options: WorkerOptions): Worker {
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
+/** A transferable ArrayBuffer (not a SharedArrayBuffer); realm-independent, unlike instanceof. */
+export function isPlainArrayBuffer(b: ArrayBufferLike): b is ArrayBuffer {
+  return Object.prototype.toString.call(b) === '[object ArrayBuffer]';
+}
+
 /** The ArrayBuffers behind `arrays` (each once), for a postMessage/Worker transfer list. */
 export function buffersOf(arrays: ArrayBufferView[]): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
-  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.buffer.byteLength > 0) out.add(a.buffer);
+  for (const a of arrays) if (isPlainArrayBuffer(a.buffer) && a.buffer.byteLength > 0) out.add(a.buffer);
   return [...out];
 }

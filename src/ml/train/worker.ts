@@ -11,6 +11,7 @@ export interface WorkerData {
   input: TrainingInput;
   cancelFlag: SharedArrayBuffer;
   backend: BackendPreference;
+  replicas: number;
 }
 
 export type WorkerMessage =
@@ -28,6 +29,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessag
 try {
   const output = await trainAndExport(data.input, {
     backend: data.backend,
+    replicas: data.replicas,
     shouldCancel: () => Atomics.load(flag, 0) === 1,
     onProgress: (metrics) => post({ type: 'progress', metrics }),
     logger: { info: (obj, msg) => post({ type: 'log', obj, msg }) },

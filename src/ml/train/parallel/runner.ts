@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../backend.js';
-import { buffersOf, siblingModule, startModuleWorker } from '../spawn-worker.js';
+import { buffersOf, isPlainArrayBuffer, siblingModule, startModuleWorker } from '../spawn-worker.js';
 import type { Replica, ReplicaModel, ReplicaModelRef } from './replica.js';
 import type { PeerData, PeerMessage } from './replica-worker.js';
 
@@ -48,7 +48,7 @@ function transferable<B>(batch: B): { batch: B; transfer: ArrayBuffer[] } {
   const views: ArrayBufferView[] = [];
   for (const [k, v] of Object.entries(out)) {
     if (!ArrayBuffer.isView(v)) continue;
-    const whole = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer;
+    const whole = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && isPlainArrayBuffer(v.buffer);
     const own = whole ? v : (v as unknown as { slice(): ArrayBufferView }).slice();
     out[k] = own;
     views.push(own);
