@@ -79,7 +79,8 @@ export class TrainingCancelledError extends Error {
 }
 
 
-function shuffled(n: number, random: () => number): Int32Array {
+/** The seeded epoch order (Fisher–Yates); the trainer draws one per epoch from one generator. */
+export function shuffled(n: number, random: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

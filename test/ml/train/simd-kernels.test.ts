@@ -4,6 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { kernelsWasmPath, wasmSectionIds } from '../../../src/ml/train/simd-kernels.js';
 
+// The project's TypeScript lib has no WebAssembly typings; the two calls used here.
+declare const WebAssembly: {
+  Module: { new (bytes: Uint8Array): object; imports(m: object): Array<{ module: string; name: string; kind: string }> };
+};
+
 const buildScript = path.resolve('src/ml/train/kernels/build.sh');
 const hasClang = (() => {
   try {
