@@ -27,6 +27,7 @@ const SEED = 1;
 const EPOCHS = Number(process.env.TRAINING_BENCH_EPOCHS ?? 4);
 const RUNS = Number(process.env.TRAINING_BENCH_RUNS ?? 3);
 const IMAGES = 400;
+const CPU_BACKEND_IMAGES = 4;
 const CORES = os.availableParallelism();
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quiet = { info: () => undefined };
@@ -123,7 +124,7 @@ export async function run() {
     assayOne.push(await assayRun(kit.labels, train, 1));
     if (torch) torchOne.push(torchRun(dir, k, 1));
   }
-  const cpuStepSeconds = await cpuBackendStep(train, k, 8);
+  const cpuStepSeconds = await cpuBackendStep(train, k, CPU_BACKEND_IMAGES);
   await selectBackend('wasm', quiet);
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -158,7 +159,7 @@ export async function run() {
       dataParallelSpeedup: spread(pairedRatios(ips(assay), ips(assayOne)), 3),
       pytorchOneThread: torch ? { imagesPerSecond: spread(ips(torchOne), 3), cpuSecondsPer1000Images: spread(cpu(torchOne), 3) } : 'n/a',
       maxLossGapOneVsManyReplicas: Number(lossGap.toPrecision(3)),
-      tfjsCpuBackend: { imagesPerSecond: Number((8 / cpuStepSeconds).toPrecision(3)), note: 'pure-JS cpu backend, one step of 8 images, no warm-up' },
+      tfjsCpuBackend: { imagesPerSecond: Number((CPU_BACKEND_IMAGES / cpuStepSeconds).toPrecision(3)), note: `pure-JS cpu backend, one step of ${CPU_BACKEND_IMAGES} images, no warm-up` },
     },
   };
 }
