@@ -56,7 +56,7 @@ function splitOf(image: CocoImage): Split {
 }
 
 /** Decodes to raw 8-bit RGB, honouring EXIF orientation (annotators see the oriented image). */
-async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+export async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(encoded).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels === 3) return { data, width: info.width, height: info.height };
   const rgb = Buffer.alloc(info.width * info.height * 3);
