@@ -84,7 +84,7 @@ function parseImgsz(text: string): { height: number; width: number } {
 }
 
 function readNames(p: Record<string, string>): string[] {
-  if (p.names === undefined) throw new DetectorLayoutError(`ONNX metadata has no 'names' (the class names in output order, e.g. {0: 'red_light', 1: 'green_light'})`);
+  if (p.names === undefined) throw new DetectorLayoutError(`ONNX metadata has no 'names' (class names in output order, e.g. {0: 'red_light', 1: 'green_light'}): not an Ultralytics detect export, or a truncated file`);
   try {
     return parseClassNames(p.names);
   } catch (err) {
@@ -95,7 +95,7 @@ function readNames(p: Record<string, string>): string[] {
 }
 
 function checkTask(p: Record<string, string>): void {
-  if (p.task === undefined) throw new DetectorLayoutError(`ONNX metadata has no 'task' (an Ultralytics detect export writes task=detect)`);
+  if (p.task === undefined) throw new DetectorLayoutError(`ONNX metadata has no 'task': not an Ultralytics detect export (which writes task=detect), or a truncated file`);
   if (p.task !== 'detect') throw new DetectorLayoutError(`ONNX metadata task is '${p.task}'; only Ultralytics detect models (task=detect) are evaluated as detectors`);
 }
 

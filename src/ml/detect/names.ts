@@ -60,9 +60,11 @@ class Reader {
       const hexLen = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
       if (hexLen) {
         const hex = this.text.slice(this.pos, this.pos + hexLen);
-        if (!new RegExp(`^[0-9a-fA-F]{${hexLen}}$`).test(hex)) this.fail(`bad \\${e} escape`);
         const code = parseInt(hex, 16);
-        if (code > 0x10ffff) this.fail(`bad \\${e} escape`);
+        if (!new RegExp(`^[0-9a-fA-F]{${hexLen}}$`).test(hex) || code > 0x10ffff) {
+          this.pos -= 2; // point at the backslash
+          this.fail(`bad \\${e} escape`);
+        }
         out += String.fromCodePoint(code);
         this.pos += hexLen;
         continue;
