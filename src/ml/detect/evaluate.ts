@@ -107,6 +107,12 @@ export async function evaluateDetector(
   const info = readDetectorInfo(onnxBytes); // DetectorLayoutError when the file does not fit
   const catIds = categoryIds(info.names, coco, opts.allowClassesWithoutBoxes ?? false);
   if (coco.images.length === 0) throw new DetectionDatasetError('the dataset has no images');
+  const seen = new Set<string>();
+  for (const im of coco.images) {
+    const key = `${typeof im.id}:${im.id}`;
+    if (seen.has(key)) throw new DetectionDatasetError(`image id ${JSON.stringify(im.id)} appears twice in the dataset`);
+    seen.add(key);
+  }
 
   let session: ort.InferenceSession;
   try {
