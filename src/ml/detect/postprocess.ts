@@ -45,7 +45,9 @@ function byScore(scores: Float32Array, n: number): Int32Array {
 export function suppress(boxes: Float64Array, classes: Int32Array, order: Int32Array, iouThreshold: number): Uint8Array {
   const n = order.length;
   const suppressed = new Uint8Array(classes.length);
-  // Shifted coordinates and areas (torchvision computes the areas on the boxes it is given).
+  // Shifted coordinates and areas, as torchvision computes them on the boxes it is given. For
+  // coordinates derived from float32 outputs the shift is exact; keeping it makes even extreme
+  // values (sub-ulp widths) round the same way.
   const sx1 = new Float64Array(classes.length);
   const sy1 = new Float64Array(classes.length);
   const sx2 = new Float64Array(classes.length);
