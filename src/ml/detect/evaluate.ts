@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { decodeRgb } from '../dataset/crops.js';
 import { evaluateCoco, matchCountsKey, type CocoAnnotation, type CocoDetection, type CocoId, type CocoStats } from '../metrics/coco.js';
 import { CorruptArtifactError } from '../onnx/errors.js';
-import { DETECT_DEFAULTS, readDetectorInfo, type DetectorInfo } from './layout.js';
+import { DETECT_DEFAULTS, DetectorLayoutError, readDetectorInfo, type DetectorInfo } from './layout.js';
 import { letterbox } from './letterbox.js';
 import { decodeDetections, mapBack, type DecodeOptions } from './postprocess.js';
 
@@ -163,7 +163,11 @@ export async function evaluateDetector(
       const t1 = performance.now();
       // The buffer of image i is free again: start the image that will use it.
       if (i + prefetch < images.length) start(i + prefetch);
-      const output = result[info.outputName].data as Float32Array;
+      const tensor = result[info.outputName];
+      if (tensor.dims.length !== 3 || tensor.dims[0] !== 1 || tensor.dims[1] !== 4 + nc || tensor.dims[2] !== n) {
+        throw new DetectorLayoutError(`ONNX Runtime's output '${info.outputName}' has shape [${tensor.dims.join(', ')}], not the declared [1, ${4 + nc}, ${n}]`);
+      }
+      const output = tensor.data as Float32Array;
       const dets = decodeDetections(output, nc, n, opts);
       const boxes = mapBack(dets.boxes, lb, width, height);
       const imageId = images[i].id;

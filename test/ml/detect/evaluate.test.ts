@@ -157,5 +157,9 @@ describe('evaluateDetector refuses bad input before running anything', () => {
     expect(unknownOp.err).toBeInstanceOf(CorruptArtifactError);
     expect(unknownOp.err.message).toMatch(/^ONNX Runtime cannot load the artifact \(\d+ bytes\): .*NoSuchOp/);
     expect(unknownOp.loaded).toEqual([]);
+    // Declares [1, 6, 3] but computes [1, 6, 2]: caught on the first image.
+    const lying = await refusal(tinyDetectorOnnx({ names, n: 2, outputDims: [1, 6, 3] }), coco, files);
+    expect(lying.err).toBeInstanceOf(DetectorLayoutError);
+    expect(lying.err.message).toBe("ONNX Runtime's output 'output0' has shape [1, 6, 2], not the declared [1, 6, 3]");
   });
 });
