@@ -14,7 +14,7 @@ const titles: Record<string, string> = {
   'coco-eval': 'COCO evaluation (5,000 images, 80 classes)',
   training: 'Training throughput: Assay vs PyTorch (CPU), classifier at 64×64',
   'detector-training': 'Detector training throughput: Assay vs PyTorch (CPU)',
-  'detect-eval': 'Detection evaluation',
+  'detect-eval': 'Detector evaluation end to end (reference case): Assay vs the Python reference pipeline',
   'cli-startup': 'CLI start-up vs `node -e 0`',
   'idle-memory': 'Idle memory of `assay start`',
   evaluation: 'Evaluation throughput: Assay vs bare onnxruntime-node',
