@@ -1,7 +1,12 @@
-// Benchmark: COCO bbox evaluation on a synthetic 5,000-image, 80-class set.
-// Before timing it checks that the implementation still reproduces the official
-// pycocotools numbers of the reference case padilla_coco100.
-import { existsSync, readFileSync } from 'node:fs';
+// Benchmark: COCO bbox evaluation on a synthetic 5,000-image, 80-class set, Assay's evaluator vs
+// pycocotools (bench/baselines/pycocotools_eval.py, skipped with a note when python3 cannot import
+// it) on the same files, runs alternating (ABBA), ratio paired. Both sides are timed from parsed
+// JSON. Before timing it checks that the implementation still reproduces the official
+// pycocotools numbers of the reference case padilla_coco100, and it compares the 12 stats of both
+// sides on the 5,000-image set.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,6 +18,7 @@ import {
   type CocoGroundTruth,
 } from '../src/ml/metrics/coco.js';
 import { seededRandom as prng } from '../src/ml/random.js';
+import { abOrder, pairedRatios, show, spread, type SummaryRow } from './stats.js';
 
 const IMAGES = 5000;
 const CATEGORIES = 80;
@@ -108,30 +114,72 @@ export function checkReference(dir = path.join(referenceDir(), REFERENCE_CASE)):
   };
 }
 
+function pycocotools(): string | null {
+  const r = spawnSync('python3', ['-c', 'import pycocotools, importlib.metadata as m; print(m.version("pycocotools"))'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function pycocotoolsRun(gtFile: string, dtFile: string): { ms: number; stats: number[] } {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'baselines', 'pycocotools_eval.py');
+  const r = spawnSync('python3', [script, gtFile, dtFile], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`pycocotools_eval.py failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { seconds: number; stats: number[] };
+  return { ms: out.seconds * 1000, stats: out.stats };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const referenceCheck = checkReference();
   if (!referenceCheck.passed) {
     throw new Error(`COCO evaluation no longer reproduces ${REFERENCE_CASE}: ${JSON.stringify(referenceCheck)}`);
   }
   const { gt, dets } = syntheticCoco();
+  const version = pycocotools();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-coco-bench-'));
+  const gtFile = path.join(dir, 'gt.json');
+  const dtFile = path.join(dir, 'dets.json');
+  writeFileSync(gtFile, JSON.stringify(gt));
+  writeFileSync(dtFile, JSON.stringify(dets));
   evaluateCoco(gt, dets); // warm-up so the JIT has compiled the hot loops
   const times: number[] = [];
-  let AP = 0;
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    AP = evaluateCoco(gt, dets).stats.AP;
-    times.push(performance.now() - t0);
+  const baseline: number[] = [];
+  let stats: Record<string, number> = {};
+  let baselineStats: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      for (const side of abOrder(i)) {
+        if (side === 'a') {
+          const t0 = performance.now();
+          stats = evaluateCoco(gt, dets).stats as unknown as Record<string, number>;
+          times.push(performance.now() - t0);
+        } else if (version) {
+          const r = pycocotoolsRun(gtFile, dtFile);
+          baseline.push(r.ms);
+          baselineStats = r.stats;
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  times.sort((a, b) => a - b);
+  const maxStatDiff = version ? Math.max(...STAT_KEYS.map((k, i) => Math.abs(stats[k]! - baselineStats[i]!))) : null;
+  const speedup = version ? spread(pairedRatios(baseline, times), 3) : null;
+  const summary: SummaryRow[] = [{
+    figure: `COCO bbox evaluation, ${IMAGES} images × ${CATEGORIES} classes, ms`,
+    assay: show(spread(times, 3), 'ms'),
+    baseline: version ? `pycocotools ${version}: ${show(spread(baseline, 3), 'ms')}` : 'pycocotools not installed: no baseline',
+    ratio: speedup ? `${speedup.median}× faster (${speedup.min}–${speedup.max}, paired); stats differ by ≤ ${maxStatDiff!.toPrecision(2)}` : 'n/a',
+    goal: 'pycocotools\' numbers, not slower',
+    met: speedup ? speedup.median >= 1 && maxStatDiff! <= 1e-6 : null,
+  }];
   return {
-    name: 'coco-eval',
+    summary,
     images: IMAGES,
     categories: CATEGORIES,
     groundTruthBoxes: gt.annotations.length,
     detections: dets.length,
-    medianMs: Math.round(times[Math.floor(RUNS / 2)] * 10) / 10,
-    runsMs: times.map((t) => Math.round(t * 10) / 10),
-    syntheticAP: AP,
+    assayMs: spread(times, 3),
+    pycocotools: version ? { version, ms: spread(baseline, 3), speedupPaired: speedup, maxStatDiffVsAssay: maxStatDiff } : 'skipped: python3 cannot import pycocotools',
+    syntheticAP: stats.AP,
     referenceCheck,
   };
 }

@@ -9,11 +9,11 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { generateDetectionDataset } from '../src/demo/detection-dataset.js';
+import { evaluateDetector } from '../src/ml/detect/evaluate.js';
 import type { DemoDataset } from '../src/demo/dataset.js';
 import { runDetectorTrainingInWorker } from '../src/ml/train/detector/run-in-worker.js';
 import { buildDetectionSets } from '../src/ml/train/detector/samples.js';
 import { DEFAULT_DETECTOR_HYPERPARAMETERS, type DetectorHyperparameters } from '../src/ml/train/detector/trainer.js';
-import { evaluateOnnxDetector } from '../test/helpers/detector-eval.js';
 
 const GOAL = { map50: 0.9, trainingSeconds: 210 };
 const RUNS = Number(process.env.DETECTOR_BENCH_RUNS ?? 1);
@@ -33,6 +33,9 @@ export async function run() {
     seed: number; seconds: number; cpuSeconds: number; loadAverage: number[]; imagesPerSecond: number; epochImagesPerSecond: number;
     test: { AP: number; AP50: number }; held: { AP: number; AP50: number }; parity: number; finalLoss: number;
   }
+  const testImages = data.coco.images.filter((im) => im.split === 'test');
+  const testIds = new Set(testImages.map((im) => im.id));
+  const testSplit = { ...data.coco, images: testImages, annotations: data.coco.annotations.filter((a) => testIds.has(a.image_id)) };
   const runs: Run[] = [];
   for (let r = 0; r < RUNS; r++) {
     const load0 = os.loadavg()[0];
@@ -41,8 +44,8 @@ export async function run() {
     const out = await runDetectorTrainingInWorker({ labels, train: sets.train, val: sets.val, hyperparameters: { ...hp, seed: 1 + r } }, { logger: quiet });
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const test = await evaluateOnnxDetector(out.onnx, data.coco as never, load(data), (im) => (im as { split?: string }).split === 'test');
-    const held = await evaluateOnnxDetector(out.onnx, heldOut.coco as never, load(heldOut));
+    const test = (await evaluateDetector(out.onnx, testSplit as never, load(data) as never)).metrics;
+    const held = (await evaluateDetector(out.onnx, heldOut.coco as never, load(heldOut) as never)).metrics;
     runs.push({
       seed: 1 + r, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, loadAverage: [load0, os.loadavg()[0]],
       imagesPerSecond: (sets.train.count * hp.epochs) / seconds,

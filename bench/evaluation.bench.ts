@@ -1,6 +1,7 @@
 // Benchmark: evaluation throughput of evaluateOnnxClassifier (metadata check, session, batching,
 // argmax, label mapping) vs a bare onnxruntime-node loop running the same model over the same
-// tensors (session create + session.run per batch). Both count session creation. Medians of 9 runs.
+// tensors (session create + session.run per batch). Both count session creation. 9 pairs of runs in
+// alternating order (ABBA); the ratio is the median of the per-pair ratios.
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -8,14 +9,13 @@ import { evaluateOnnxClassifier } from '../src/ml/evaluate/onnx-classifier.js';
 import { exportClassifierToOnnx } from '../src/ml/onnx/export.js';
 import { selectBackend } from '../src/ml/train/backend.js';
 import { DEFAULT_CONV_FILTERS, buildClassifier } from '../src/ml/train/model.js';
+import { abOrder, pairedRatios, show, spread, type SummaryRow } from './stats.js';
 
 const S = 32;
 const N = 4000;
 const BATCH = 64;
 const RUNS = 9;
 const labels = ['red_light', 'yellow_light', 'green_light', 'stop_sign', 'yield_sign', 'warning_sign'];
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function bareLoop(bytes: Uint8Array, x: Float32Array): Promise<number> {
   const t0 = performance.now();
@@ -43,21 +43,36 @@ export async function run() {
   const bare: number[] = [];
   await bareLoop(onnx, x); // warm-up (ORT first-load costs)
   for (let r = 0; r < RUNS; r++) {
-    // Alternate so drift in machine load hits both sides alike.
-    bare.push(await bareLoop(onnx, x));
-    const t0 = performance.now();
-    const res = await evaluateOnnxClassifier(onnx, { x }, labels, { batchSize: BATCH });
-    assay.push(N / ((performance.now() - t0) / 1000));
-    assayInference.push(res.timing.imagesPerSecond);
+    // Alternate which goes first so drift in machine load hits both sides alike.
+    for (const side of abOrder(r)) {
+      if (side === 'b') {
+        bare.push(await bareLoop(onnx, x));
+        continue;
+      }
+      const t0 = performance.now();
+      const res = await evaluateOnnxClassifier(onnx, { x }, labels, { batchSize: BATCH });
+      assay.push(N / ((performance.now() - t0) / 1000));
+      assayInference.push(res.timing.imagesPerSecond);
+    }
   }
+  const ratio = spread(pairedRatios(assay, bare), 3);
+  const summary: SummaryRow[] = [{
+    figure: `classifier evaluation, images/s (${S}×${S}, batch ${BATCH})`,
+    assay: show(spread(assay, 3), '/s'),
+    baseline: `bare onnxruntime-node loop: ${show(spread(bare, 3), '/s')}`,
+    ratio: `${ratio.median} (${ratio.min}–${ratio.max}, paired)`,
+    goal: '≥ 0.9 × bare ORT',
+    met: ratio.median >= 0.9,
+  }];
   return {
+    summary,
     images: N,
     batchSize: BATCH,
     modelBytes: onnx.length,
-    assayImagesPerSecond: Math.round(median(assay)),
-    assayInferenceOnlyImagesPerSecond: Math.round(median(assayInference)),
-    bareOrtImagesPerSecond: Math.round(median(bare)),
-    ratioAssayOverBare: Number((median(assay) / median(bare)).toFixed(3)),
+    assayImagesPerSecond: spread(assay, 3),
+    assayInferenceOnlyImagesPerSecond: spread(assayInference, 3),
+    bareOrtImagesPerSecond: spread(bare, 3),
+    ratioAssayOverBarePaired: ratio,
   };
 }
 

@@ -1,5 +1,7 @@
-// Renders bench/results.json as BENCHMARKS.md: one section per benchmark, every figure,
-// with the baseline beside it and the ratio, as each benchmark reported them.
+// Renders bench/results.json as BENCHMARKS.md: first one summary table (figure | Assay | baseline |
+// ratio | goal) made of every benchmark's `summary` rows, then one section per benchmark with
+// every figure, as each benchmark reported them.
+import type { SummaryRow } from './stats.js';
 
 export interface BenchResult {
   figures?: Record<string, unknown>;
@@ -10,8 +12,11 @@ export interface BenchResult {
 
 const titles: Record<string, string> = {
   'coco-eval': 'COCO evaluation (5,000 images, 80 classes)',
-  training: 'Training throughput: wasm path vs tfjs cpu backend',
-  'detector-training': 'Detector training: demo-like set (90 photos, 3 classes) → mAP50 and time',
+  training: 'Training throughput: Assay vs PyTorch (CPU), classifier at 64×64',
+  'detector-training': 'Detector training: demo-like set (90 photos, 3 classes) → mAP50 and training time',
+  'detect-eval': 'Detector evaluation end to end (reference case): Assay vs the Python reference pipeline',
+  'cli-startup': 'CLI start-up vs `node -e 0`',
+  'idle-memory': 'Idle memory of `assay start`',
   evaluation: 'Evaluation throughput: Assay vs bare onnxruntime-node',
   'webhook-ingest': 'Salesforce webhook ingest vs plain pg INSERT loop',
   reconcile: 'Full Salesforce reconciliation (10,000 kits × 10 options)',
@@ -32,6 +37,29 @@ function flatten(value: unknown, prefix = '', out: [string, string][] = []): [st
   return out;
 }
 
+const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The summary table: every benchmark's `summary` rows, headline first; failed benchmarks say so. */
+export function summaryTable(results: Record<string, BenchResult>): string[] {
+  const lines = ['| figure | Assay | baseline | ratio | goal |', '|---|---|---|---|---|'];
+  for (const [name, r] of orderedResults(results)) {
+    if (r.error) {
+      lines.push(`| ${titles[name] ?? name} | failed in the last run | | | |`);
+      continue;
+    }
+    const rows = (r.figures?.summary ?? []) as SummaryRow[];
+    for (const row of rows) {
+      const mark = row.met === null ? '' : row.met ? ' ✔' : ' ✘';
+      lines.push(`| ${cell(row.figure)} | ${cell(row.assay)} | ${cell(row.baseline)} | ${cell(row.ratio)} | ${cell(row.goal)}${mark} |`);
+    }
+  }
+  return lines;
+}
+
+function orderedResults(results: Record<string, BenchResult>): Array<[string, BenchResult]> {
+  return Object.entries(results).sort(([a], [b]) => (a === 'headline' ? -1 : b === 'headline' ? 1 : a.localeCompare(b)));
+}
+
 export function renderBenchmarks(results: Record<string, BenchResult>, machine: string): string {
   const lines = [
     '# Benchmarks',
@@ -42,15 +70,23 @@ export function renderBenchmarks(results: Record<string, BenchResult>, machine: 
     '',
     `Machine of the last run: ${machine}.`,
     '',
+    '## Summary',
+    '',
+    'Medians with (min–max, runs). Ratios are Assay ÷ baseline unless the figure says otherwise; where the',
+    'two sides ran as pairs the ratio is the median of the per-pair ratios. ✔/✘: goal met or not.',
+    '',
+    ...summaryTable(results),
+    '',
   ];
-  for (const [name, r] of Object.entries(results).sort(([a], [b]) => (a === 'headline' ? -1 : b === 'headline' ? 1 : a.localeCompare(b)))) {
+  for (const [name, r] of orderedResults(results)) {
     lines.push(`## ${titles[name] ?? name}`, '', `\`npm run bench -- ${name}\` — run ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC, ${r.seconds} s.`, '');
     if (r.error) {
       lines.push('Failed in the last run:', '', '```', r.error.split('\n').slice(0, 5).join('\n'), '```', '');
       continue;
     }
     lines.push('| figure | value |', '|---|---|');
-    for (const [k, v] of flatten(r.figures ?? {})) lines.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
+    const { summary: _summary, ...details } = r.figures ?? {};
+    for (const [k, v] of flatten(details)) lines.push(`| ${k} | ${v.replace(/\|/g, '\\|')} |`);
     lines.push('');
   }
   return lines.join('\n');

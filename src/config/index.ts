@@ -95,6 +95,7 @@ const envSchema = z.object({
   ASSAY_ALLOW_HTTP_FETCH: bool(false),
   ASSAY_ALLOW_PRIVATE_FETCH: bool(false),
   TRAINING_CONCURRENCY: int(1, 1),
+  TRAINING_THREADS: int(0, 0),
   JOB_LOCK_LIFETIME_MS: int(120_000, 1000),
   EDGE_STALE_AFTER_MINUTES: int(15, 1),
   DOWNLOAD_URL_TTL_SECONDS: int(900, 1),
@@ -168,6 +169,8 @@ export interface Config {
   trainer: { url: string; secret: string } | undefined;
   fetch: { maxBytes: number; timeoutMs: number; allowHttp: boolean; allowPrivate: boolean };
   trainingConcurrency: number;
+  /** Data-parallel replicas per in-process training (undefined: one per core). */
+  trainingThreads?: number;
   /** How long a running job's lock lasts without a heartbeat before another worker may take it over. */
   jobLockLifetimeMs: number;
   edgeStaleAfterMinutes: number;
@@ -237,6 +240,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trainer: e.TRAINER_URL ? { url: e.TRAINER_URL.replace(/\/$/, ''), secret: e.TRAINER_SECRET! } : undefined,
     fetch: { maxBytes: e.DATASET_MAX_BYTES, timeoutMs: e.DATASET_FETCH_TIMEOUT_MS, allowHttp: e.ASSAY_ALLOW_HTTP_FETCH, allowPrivate: e.ASSAY_ALLOW_PRIVATE_FETCH },
     trainingConcurrency: e.TRAINING_CONCURRENCY,
+    /** Data-parallel replicas per in-process training; undefined = one per core. */
+    trainingThreads: e.TRAINING_THREADS || undefined,
     jobLockLifetimeMs: e.JOB_LOCK_LIFETIME_MS,
     edgeStaleAfterMinutes: e.EDGE_STALE_AFTER_MINUTES,
     downloadUrlTtlSeconds: e.DOWNLOAD_URL_TTL_SECONDS,

@@ -1,7 +1,7 @@
 // Where a dataset image's bytes come from: a data URI, an absolute URL, or a path relative to
 // the image base URL (info.image_base_url, else the dataset URL's folder). URLs go through the
 // SSRF-safe fetcher like the dataset itself.
-import sharp from 'sharp';
+import { loadSharp } from '../ml/sharp.js';
 import { FetchError, safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 import type { CocoImageEntry } from './coco.js';
 
@@ -55,6 +55,7 @@ export interface DecodedImage {
 /** Fully decodes with sharp (a header alone does not prove the pixels are readable). Size is EXIF-oriented. */
 export async function decodeImage(bytes: Buffer): Promise<DecodedImage> {
   try {
+    const sharp = await loadSharp();
     const meta = await sharp(bytes, { failOn: 'error' }).metadata();
     const { info } = await sharp(bytes, { failOn: 'error' }).rotate().raw().toBuffer({ resolveWithObject: true });
     const format = meta.format === 'jpeg' ? 'jpg' : String(meta.format ?? 'bin');

@@ -3,7 +3,7 @@
 // with a COCO file whose images live on a small local HTTP server. Fully determined by `seed`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sharp from 'sharp';
+import { loadSharp } from '../ml/sharp.js';
 import { seededRandom as rng } from '../ml/random.js';
 
 export const DEMO_LABELS = ['red_light', 'yellow_light', 'green_light'] as const;
@@ -78,6 +78,7 @@ export async function generateDemoDataset(opts: DemoDatasetOptions): Promise<Dem
       coco.annotations.push({ id: annId++, image_id: id, category_id: categories.find((k) => k.name === label)!.id, bbox: [x, y, w, h] });
     }
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${shapes.join('')}</svg>`;
+    const sharp = await loadSharp();
     const png = await sharp(background(size, random), { raw: { width: size, height: size, channels: 3 } })
       .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
       .png()
@@ -93,6 +94,7 @@ export async function generateDemoDataset(opts: DemoDatasetOptions): Promise<Dem
 export async function guideImage(label: string, seed = 7): Promise<Buffer> {
   const random = rng(seed);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">${panel(label, 30, 8, 36, 80, random)}</svg>`;
+  const sharp = await loadSharp();
   return sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 235, g: 235, b: 235 } } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .png()

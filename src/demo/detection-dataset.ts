@@ -1,8 +1,8 @@
 // A detection dataset like the demo's: landscape photos of traffic-light test panels (the demo's
 // panels, see dataset.ts) scattered at random sizes on noisy backgrounds, 3–5 per photo, with a
 // COCO file of their boxes. Fully determined by `seed`; publish it with DatasetServer like the demo's.
-import sharp from 'sharp';
 import { seededRandom } from '../ml/random.js';
+import { loadSharp } from '../ml/sharp.js';
 import { DEMO_LABELS, panel, type DemoDataset } from './dataset.js';
 
 export interface DetectionDatasetOptions {
@@ -52,6 +52,7 @@ export async function generateDetectionDataset(opts: DetectionDatasetOptions): P
   const categories = labels.map((name, i) => ({ id: i + 1, name }));
   const coco: DemoDataset['coco'] = { info: { description: 'Assay demo: synthetic traffic-light panels (detection)' }, images: [], annotations: [], categories };
   const images = new Map<string, Buffer>();
+  const sharp = await loadSharp();
   let annId = 1;
   let turn = 0;
   for (let im = 0; im < opts.images; im++) {

@@ -1,7 +1,6 @@
 // One authenticated REST client for the org: jsforce (plain, JWT bearer with our own refreshFn)
 // or @salesforce/core's connection for an SFDX alias. Every request says `client=assay` in
 // Sforce-Call-Options, so CDC events caused by Assay carry it in changeOrigin and are skipped.
-import { Connection } from 'jsforce';
 import type { Config } from '../config/index.js';
 import { mintJwtToken, type JwtAuth } from './jwt.js';
 
@@ -92,6 +91,8 @@ export class SalesforceClient {
         return mintJwtToken(auth);
       };
       const token = await mint();
+      // jsforce (~30 MB) loads on the first Salesforce call, not when the process starts.
+      const { Connection } = await import('jsforce');
       return new Connection({
         loginUrl: sf.loginUrl,
         instanceUrl: sf.instanceUrl ?? token.instance_url,

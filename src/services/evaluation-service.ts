@@ -7,8 +7,7 @@ import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Dataset, Evaluation, Model, ModelTraining } from '../db/entities/index.js';
 import { NotFoundError } from '../domain/index.js';
-import { buildCropSet, type CocoDataset } from '../ml/dataset/crops.js';
-import { evaluateOnnxClassifier } from '../ml/evaluate/onnx-classifier.js';
+import type { CocoDataset } from '../ml/dataset/crops.js';
 import { classificationMetrics } from '../ml/metrics/classification.js';
 import { readOnnxMetadata } from '../ml/onnx/read.js';
 import { readArtifact, type ArtifactStore } from '../storage/artifact-store.js';
@@ -71,6 +70,8 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
     const snapshot = await readSnapshot(store, dataset.storagePath);
     const labels = model.labels;
     const testOnly: CocoDataset = { ...snapshot, images: snapshot.images.filter((i) => i.split === 'test') } as CocoDataset;
+    // sharp and ONNX Runtime load when an evaluation runs, not when the process starts.
+    const [{ buildCropSet }, { evaluateOnnxClassifier }] = await Promise.all([import('../ml/dataset/crops.js'), import('../ml/evaluate/onnx-classifier.js')]);
     const crops = await buildCropSet(testOnly, snapshotImageLoader(store), Object.fromEntries(labels.map((l, i) => [l, i])), meta.imageSize);
     if (crops.test.y.length === 0) throw new Error('the test split has no boxes of the model labels');
     const result = await evaluateOnnxClassifier(bytes, { x: crops.test.x, y: crops.test.y }, labels);

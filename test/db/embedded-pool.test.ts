@@ -21,6 +21,11 @@ afterAll(async () => {
 });
 
 describe('embedded pg pool', () => {
+  it('runs with 16 MB of shared buffers (PostgreSQL\'s 128 MB default would be resident wasm memory)', async () => {
+    const r = await pool.query('SHOW shared_buffers');
+    expect(r.rows[0]).toEqual({ shared_buffers: '16MB' });
+  });
+
   it('parses results the way node-postgres does', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
     const r = await pool.query('INSERT INTO t (who, n, data, at) VALUES ($1, $2, $3, $4) RETURNING *', ['types', 9007199254740993n.toString(), { a: [1, 'x'] }, at]);

@@ -61,7 +61,10 @@ export async function openEmbeddedDatabase(dataDir: string | null): Promise<Embe
     unlock = takeFolderLock(dataDir);
   }
   try {
-    const db = await PGlite.create(dataDir ? { dataDir: path.join(dataDir, 'pgdata') } : {});
+    // PostgreSQL's default 128 MB of shared buffers becomes resident wasm memory; 16 MB is plenty
+    // for the embedded database and keeps an idle `assay start` about 120 MB smaller.
+    const postgresqlconf = ['shared_buffers = 16MB'];
+    const db = await PGlite.create(dataDir ? { dataDir: path.join(dataDir, 'pgdata'), postgresqlconf } : { postgresqlconf });
     const session = new EmbeddedSession(db);
     return {
       session,

@@ -2,9 +2,7 @@
 // thread, progress per epoch into model_trainings, cancellation checked between batches.
 import type { AppContext } from '../../app/context.js';
 import { Dataset, Hyperparameters as HyperparametersRow, Model, type ModelTraining } from '../../db/entities/index.js';
-import { buildCropSet } from '../../ml/dataset/crops.js';
-import { hyperparametersSchema } from '../../ml/train/model.js';
-import { runTrainingInWorker } from '../../ml/train/run-in-worker.js';
+import { hyperparametersSchema } from '../../ml/train/hyperparameters.js';
 import type { TrainingOutput } from '../../ml/train/trainer.js';
 import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
 import { modelArtifactBytes } from '../../services/evaluation-service.js';
@@ -19,6 +17,8 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
   if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
   const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
   const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  // The ML stack (sharp, TF.js) loads when a training runs, not when the worker starts.
+  const [{ buildCropSet }, { runTrainingInWorker }] = await Promise.all([import('../../ml/dataset/crops.js'), import('../../ml/train/run-in-worker.js')]);
   const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
   const labels = snapshot.labels;
   const crops = await buildCropSet(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
@@ -42,6 +42,9 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
       {
         signal: controller.signal,
         cancelGraceMs: 10_000,
+        replicas: ctx.config.trainingThreads,
+        // The crops are not used here again: move them into the worker rather than hold them twice.
+        transferInputs: true,
         logger: { info: (obj, msg) => ctx.logger.info(obj, msg) },
         onProgress: (m) => {
           // Serialised so epochs land in order; a cancel seen here stops the run between epochs.

@@ -2,7 +2,7 @@
  * COCO annotations → classifier crops: every bbox is cut out with sharp, stretched to S×S RGB and
  * scaled to 0..1 floats (NHWC), matching the preprocessing recorded in the ONNX metadata.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../sharp.js';
 import type { Dataset } from '../train/trainer.js';
 
 export type Split = 'train' | 'val' | 'test';
@@ -57,6 +57,7 @@ export function splitOf(image: CocoImage): Split {
 
 /** Decodes to raw 8-bit RGB, honouring EXIF orientation (annotators see the oriented image). */
 export async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(encoded).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels === 3) return { data, width: info.width, height: info.height };
   const rgb = Buffer.alloc(info.width * info.height * 3);
@@ -91,11 +92,15 @@ export async function buildCropSet(
   }
 
   const per = imageSize * imageSize * 3;
+  const sharp = await loadSharp();
   const cropImage = async (image: CocoImage) => {
     const anns = byImage.get(String(image.id)) ?? [];
     const crops: Array<{ x: Float32Array; y: number }> = [];
     if (anns.length === 0) return crops;
-    const { data, width, height } = await decodeRgb(await loadImage(image));
+    const bytes = await loadImage(image);
+    const { data, width, height } = await decodeRgb(bytes).catch((e: Error) => {
+      throw new Error(`image ${JSON.stringify(image.id)}${image.file_name.startsWith('data:') ? '' : ` (${image.file_name})`} cannot be decoded: ${e.message.split('\n')[0]}`, { cause: e });
+    });
     for (const { ann, label } of anns) {
       const [bx, by, bw, bh] = ann.bbox;
       const left = Math.max(0, Math.floor(bx));

@@ -5,22 +5,13 @@
  * repeats one mask every step, and unseeded dropout would break determinism.
  */
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 
 export const DEFAULT_CONV_FILTERS = [16, 32, 32];
 export const DENSE_UNITS = 64;
 /** Name of the final (label-dependent) layer; fine-tuning remaps its columns by label. */
 export const HEAD_LAYER = 'logits';
 
-export const hyperparametersSchema = z.object({
-  epochs: z.number().int().min(1).max(1000),
-  batchSize: z.number().int().min(1).max(4096),
-  learningRate: z.number().positive().max(1),
-  imageSize: z.number().int().min(8).max(512),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-  convFilters: z.array(z.number().int().min(1).max(512)).min(1).max(6).optional(),
-});
-export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
+export { hyperparametersSchema, type Hyperparameters } from './hyperparameters.js';
 
 export interface ClassifierSpec {
   imageSize: number;

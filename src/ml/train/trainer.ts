@@ -11,6 +11,8 @@ import {
   BaseModelMismatchError, DEFAULT_CONV_FILTERS, buildClassifier, hyperparametersSchema, loadBaseWeights, type Hyperparameters,
 } from './model.js';
 import { seededRandom as rng } from '../random.js';
+import { classifierReplica, classifierReplicaModel, classifierReplicaRef } from './classifier-replica.js';
+import { DataParallelRunner } from './parallel/runner.js';
 
 export interface Dataset {
   /** N·S·S·3 float32, NHWC, RGB, 0..1. */
@@ -51,6 +53,8 @@ export interface TrainingOutput {
   durationMs: number;
   seed: number;
   fineTuned: boolean;
+  /** Data-parallel replicas the run used (the loss curve is reproducible for a seed and this count). */
+  replicas: number;
   /** max |ONNX Runtime − TF.js| measured by the export check (≤ 1e-4 or the export threw). */
   parityMaxAbsDiff: number;
 }
@@ -60,6 +64,11 @@ export interface TrainCallbacks {
   /** Polled before every batch; returning true rejects the run with TrainingCancelledError. */
   shouldCancel?: () => boolean;
   logger?: BackendLogger;
+  /**
+   * Model replicas trained data-parallel, one per worker thread (this thread is one of them).
+   * Default 1. The loss curve is reproducible for a given seed and replica count.
+   */
+  replicas?: number;
 }
 
 export class TrainingCancelledError extends Error {
@@ -70,6 +79,7 @@ export class TrainingCancelledError extends Error {
 }
 
 
+/** The seeded epoch order (Fisher–Yates); the trainer draws one per epoch from one generator. */
 export function shuffled(n: number, random: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -93,25 +103,26 @@ function validate(input: TrainingInput, hp: Hyperparameters): void {
   if (input.mode === 'new_version' && !input.baseModelOnnx) throw new Error("mode 'new_version' needs baseModelOnnx");
 }
 
-/** x/y rows `idx[from..to)` as tensors. */
-function batchTensors(ds: Dataset, idx: Int32Array | null, from: number, to: number, s: number, k: number) {
+/** x/y rows `idx[from..to)` as typed arrays (views when `idx` is null). */
+function batchArrays(ds: Dataset, idx: Int32Array | null, from: number, to: number, s: number): { x: Float32Array; y: Int32Array } {
   const per = s * s * 3;
   const n = to - from;
-  let x: Float32Array;
+  if (!idx) return { x: ds.x.subarray(from * per, to * per), y: ds.y.subarray(from, to) };
+  const x = new Float32Array(n * per);
   const y = new Int32Array(n);
-  if (idx) {
-    x = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) {
-      const row = idx[from + i];
-      x.set(ds.x.subarray(row * per, (row + 1) * per), i * per);
-      y[i] = ds.y[row];
-    }
-  } else {
-    x = ds.x.subarray(from * per, to * per);
-    y.set(ds.y.subarray(from, to));
+  for (let i = 0; i < n; i++) {
+    const row = idx[from + i];
+    x.set(ds.x.subarray(row * per, (row + 1) * per), i * per);
+    y[i] = ds.y[row];
   }
+  return { x, y };
+}
+
+/** x/y rows `from..to)` as tensors. */
+function batchTensors(ds: Dataset, from: number, to: number, s: number, k: number) {
+  const { x, y } = batchArrays(ds, null, from, to, s);
   const ys = tf.tensor1d(y, 'int32');
-  return { xs: tf.tensor4d(x, [n, s, s, 3]), ys, oneHot: tf.oneHot(ys, k) };
+  return { xs: tf.tensor4d(x, [to - from, s, s, 3]), ys, oneHot: tf.oneHot(ys, k) };
 }
 
 function evaluate(model: tf.LayersModel, ds: Dataset, s: number, k: number): { loss: number | null; accuracy: number | null } {
@@ -122,7 +133,7 @@ function evaluate(model: tf.LayersModel, ds: Dataset, s: number, k: number): { l
   for (let from = 0; from < n; from += 256) {
     const to = Math.min(n, from + 256);
     const [l, c] = tf.tidy(() => {
-      const { xs, ys, oneHot } = batchTensors(ds, null, from, to, s, k);
+      const { xs, ys, oneHot } = batchTensors(ds, from, to, s, k);
       const logits = model.predict(xs) as tf.Tensor2D;
       const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, 0, tf.Reduction.SUM);
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'));
@@ -135,7 +146,7 @@ function evaluate(model: tf.LayersModel, ds: Dataset, s: number, k: number): { l
 }
 
 /** Trains on the active backend and returns the TF.js model (caller disposes it). */
-export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks = {}): Promise<{ model: tf.Sequential; history: EpochMetrics[]; seed: number; fineTuned: boolean }> {
+export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks = {}): Promise<{ model: tf.Sequential; history: EpochMetrics[]; seed: number; fineTuned: boolean; replicas: number }> {
   const hp = hyperparametersSchema.parse(input.hyperparameters);
   validate(input, hp);
   const s = hp.imageSize;
@@ -146,11 +157,16 @@ export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks =
   if (base && base.imageSize !== s) throw new BaseModelMismatchError(`base model input size ${base.imageSize} ≠ imageSize ${s}`);
   const convFilters = hp.convFilters ?? base?.architecture?.convFilters ?? DEFAULT_CONV_FILTERS;
 
-  const model = buildClassifier({ imageSize: s, numClasses: k, convFilters, seed });
+  const spec = { imageSize: s, numClasses: k, convFilters, seed };
+  const model = buildClassifier(spec);
   const optimizer = tf.train.adam(hp.learningRate);
+  let runner: DataParallelRunner<typeof spec, ReturnType<typeof batchArrays>> | null = null;
   try {
     if (base) loadBaseWeights(model, readOnnxWeights(input.baseModelOnnx!), base.labels, input.labels);
-    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    runner = await DataParallelRunner.start({
+      model: classifierReplicaModel, ref: classifierReplicaRef, spec, replica: classifierReplica(model, spec), optimizer,
+      replicas: Math.max(1, Math.min(cb.replicas ?? 1, hp.batchSize)), backend: tf.getBackend() as BackendPreference,
+    });
     const random = rng(seed);
     const history: EpochMetrics[] = [];
     const started = performance.now();
@@ -165,21 +181,9 @@ export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks =
         await new Promise<void>((r) => setImmediate(r));
         if (cb.shouldCancel?.()) throw new TrainingCancelledError(`training was cancelled in epoch ${epoch}`);
         const to = Math.min(n, from + hp.batchSize);
-        // `hits` is kept past the gradient tidy (it is not on the loss path) and freed right after.
-        const acc: { hits: tf.Scalar | null } = { hits: null };
-        const l = tf.tidy(() => {
-          const { xs, ys, oneHot } = batchTensors(input.train, order, from, to, s, k);
-          const loss = optimizer.minimize(() => {
-            const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
-            acc.hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32')) as tf.Scalar);
-            return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-          }, true, vars)!;
-          return loss.dataSync()[0] * (to - from);
-        });
-        const c = acc.hits ? (acc.hits as tf.Scalar).dataSync()[0] : 0;
-        acc.hits?.dispose();
-        lossSum += l;
-        correct += c;
+        const r = await runner.step(batchArrays(input.train, order, from, to, s));
+        lossSum += r.loss * (to - from);
+        correct += r.sums.hits ?? 0;
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       if (cb.shouldCancel?.()) throw new TrainingCancelledError(`training was cancelled in epoch ${epoch}`);
@@ -192,11 +196,12 @@ export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks =
       history.push(m);
       cb.onProgress?.(m);
     }
-    return { model, history, seed, fineTuned };
+    return { model, history, seed, fineTuned, replicas: runner.replicas };
   } catch (err) {
     model.dispose();
     throw err;
   } finally {
+    await runner?.close();
     optimizer.dispose();
   }
 }
@@ -205,14 +210,14 @@ export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks =
 export async function trainAndExport(input: TrainingInput, opts: TrainCallbacks & { backend?: BackendPreference } = {}): Promise<TrainingOutput> {
   const started = performance.now();
   const choice = await selectBackend(opts.backend ?? 'auto', opts.logger);
-  const { model, history, seed, fineTuned } = await trainClassifier(input, opts);
+  const { model, history, seed, fineTuned, replicas } = await trainClassifier(input, opts);
   try {
     const s = input.hyperparameters.imageSize;
     const verificationInputs = input.val.y.length > 0 ? input.val.x : input.train.x;
     const exported = await exportClassifierToOnnx(model, { labels: input.labels, imageSize: s, verificationInputs });
     return {
       onnx: exported.onnx, history, backend: choice.name, labels: [...input.labels], inputShape: [1, s, s, 3],
-      durationMs: performance.now() - started, seed, fineTuned, parityMaxAbsDiff: exported.maxAbsDiff,
+      durationMs: performance.now() - started, seed, fineTuned, replicas, parityMaxAbsDiff: exported.maxAbsDiff,
     };
   } finally {
     model.dispose();

@@ -11,9 +11,12 @@
  *   shows the built-in is wrong, so a fixed upstream kernel wins.
  * - Conv2DBackpropInput exists and is correct, but in 4.22 it is a scalar loop that took half
  *   of every training step. We replace it only on that exact version; any other release keeps its own.
+ * - Speed: the stride-1 filter gradient (the largest share of a step), MaxPoolGrad and
+ *   BatchMatMul run as SIMD C (kernels/kernels.c) on the wasm heap; other cases keep the paths above.
  */
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapAddress, simdKernels } from './simd-kernels.js';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -202,6 +205,97 @@ export function maxPoolGradWasm(args: { inputs: tf.NamedTensorInfoMap; backend: 
   return out;
 }
 
+/** Conv2DBackpropFilter: SIMD C for NHWC stride 1 (every conv of the classifier and detector), else the XNNPACK path. */
+export function conv2DBackpropFilterSimd(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Attrs }): Info {
+  const { backend } = args;
+  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const x = args.inputs.x as Info;
+  const dy = args.inputs.dy as Info;
+  if (attrs.dataFormat === 'NCHW') return conv2DBackpropFilterWasm(args);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return conv2DBackpropFilterWasm(args);
+  const out = backend.makeOutput(attrs.filterShape, 'float32');
+  const [n, h, w, c] = x.shape;
+  simdKernels(backend).conv2d_filter_grad(heapAddress(backend, x.dataId), heapAddress(backend, dy.dataId), heapAddress(backend, out.dataId),
+    n, h, w, c, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.padInfo.top, info.padInfo.left);
+  return out;
+}
+
+/** MaxPoolGrad in SIMD C, same semantics as maxPoolGradWasm (first maximum of each window gets the gradient). */
+export function maxPoolGradSimd(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Attrs }): Info {
+  const { backend } = args;
+  const attrs = args.attrs as unknown as PoolGradAttrs;
+  const input = args.inputs.input as Info;
+  const dy = args.inputs.dy as Info;
+  const p = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const out = backend.makeOutput(input.shape, 'float32');
+  if (p.inChannels * p.inHeight * p.inWidth * p.batchSize === 0) return out;
+  simdKernels(backend).max_pool_grad(heapAddress(backend, input.dataId), heapAddress(backend, dy.dataId), heapAddress(backend, out.dataId),
+    p.batchSize, p.inHeight, p.inWidth, p.inChannels, p.outHeight, p.outWidth, p.filterHeight, p.filterWidth,
+    p.strideHeight, p.strideWidth, p.padInfo.top, p.padInfo.left);
+  return out;
+}
+
+/** wasm 4.22's own Sum, for the reductions sumLeadingSimd does not take. */
+let builtinSum: tf.KernelFunc | null = null;
+
+/**
+ * Sum over leading axes (a bias gradient: dy [N,H,W,C] → [C]) in SIMD C; 4.22's Sum first
+ * transposes the whole tensor so the reduced axes are innermost. Other reductions keep the built-in.
+ */
+export function sumSimd(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Attrs }): Info {
+  const { backend } = args;
+  const x = args.inputs.x as Info;
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading) {
+    if (!builtinSum) throw new Error('no Sum kernel');
+    return builtinSum({ inputs: args.inputs, backend, attrs: args.attrs as tf.NamedAttrMap }) as Info;
+  }
+  const rows = x.shape.slice(0, axes.length).reduce((p, v) => p * v, 1);
+  const rest = x.shape.slice(axes.length);
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+  const cols = rest.reduce((p, v) => p * v, 1);
+  if (cols === 0) return out;
+  simdKernels(backend).sum_leading(heapAddress(backend, x.dataId), heapAddress(backend, out.dataId), rows, cols);
+  return out;
+}
+
+/** wasm 4.22's own BatchMatMul, kept for the cases the SIMD kernel does not take (batch broadcasting across ranks). */
+let builtinBatchMatMul: tf.KernelFunc | null = null;
+
+/** BatchMatMul in SIMD C: float32, equal batch sizes or one side a single matrix. */
+export function batchMatMulSimd(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Attrs }): Info {
+  const { backend } = args;
+  const a = args.inputs.a as Info;
+  const b = args.inputs.b as Info;
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  const batchOf = (t: Info) => t.shape.slice(0, -2).reduce((p, v) => p * v, 1);
+  const [ba, bb] = [batchOf(a), batchOf(b)];
+  const fallback = () => {
+    if (!builtinBatchMatMul) throw new Error('no BatchMatMul for these shapes');
+    return builtinBatchMatMul({ inputs: args.inputs, backend, attrs: args.attrs as tf.NamedAttrMap }) as Info;
+  };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || (ba !== bb && ba !== 1 && bb !== 1)) return fallback();
+  const batchShape = (ba >= bb ? a : b).shape.slice(0, -2);
+  if (ba === bb && a.shape.length !== b.shape.length) return fallback();
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const [k2, n] = transposeB ? [bc, br] : [br, bc];
+  if (k !== k2) throw new Error(`BatchMatMul: inner dimensions ${k} and ${k2} differ`);
+  const out = backend.makeOutput([...batchShape, m, n], 'float32');
+  const batch = Math.max(ba, bb);
+  if (batch * m * n === 0) return out;
+  simdKernels(backend).batch_matmul(heapAddress(backend, a.dataId), heapAddress(backend, b.dataId), heapAddress(backend, out.dataId),
+    batch, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0, ba === 1 ? 0 : m * k, bb === 1 ? 0 : k * n);
+  return out;
+}
+
 /** True when wasm's built-in MaxPoolGrad routes gradients correctly on an all-negative window. */
 function builtinMaxPoolGradIsCorrect(backend: BackendWasm): boolean {
   const kernel = tf.getKernel('MaxPoolGrad', 'wasm');
@@ -222,6 +316,17 @@ function builtinMaxPoolGradIsCorrect(backend: BackendWasm): boolean {
 
 /** Releases whose built-in Conv2DBackpropInput is the slow scalar loop (measured on 4.22.0). */
 const SLOW_BACKPROP_INPUT_VERSIONS = new Set(['4.22.0']);
+/** Releases whose MaxPoolGrad / BatchMatMul / Sum the SIMD kernels outrun (measured on 4.22.0). */
+const SIMD_FASTER_VERSIONS = new Set(['4.22.0']);
+
+/** Replaces `name` on wasm with `fn` unless it is already registered; returns whether it did. */
+function replaceKernel(name: string, fn: unknown): boolean {
+  const current = tf.getKernel(name, 'wasm');
+  if (current?.kernelFunc === fn) return false;
+  if (current) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as tf.KernelFunc });
+  return true;
+}
 
 /**
  * Registers the replacements on the wasm backend. Call after `tf.setBackend('wasm')` resolved
@@ -233,21 +338,27 @@ export function registerWasmTrainingKernels(): string[] {
     throw new Error('registerWasmTrainingKernels: call after `await tf.setBackend(\'wasm\')`');
   }
   const added: string[] = [];
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc });
-    added.push('Conv2DBackpropFilter');
+  const filter = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+  if (!filter || filter.kernelFunc === (conv2DBackpropFilterWasm as unknown)) {
+    if (replaceKernel('Conv2DBackpropFilter', conv2DBackpropFilterSimd)) added.push('Conv2DBackpropFilter');
   }
   const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (!input || (SLOW_BACKPROP_INPUT_VERSIONS.has(version_wasm) && input.kernelFunc !== (conv2DBackpropInputWasm as unknown))) {
-    if (input) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc });
-    added.push('Conv2DBackpropInput');
+    if (replaceKernel('Conv2DBackpropInput', conv2DBackpropInputWasm)) added.push('Conv2DBackpropInput');
   }
-  const current = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (current?.kernelFunc !== (maxPoolGradWasm as unknown) && !builtinMaxPoolGradIsCorrect(backend)) {
-    if (current) tf.unregisterKernel('MaxPoolGrad', 'wasm');
-    tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGradWasm as unknown as tf.KernelFunc });
-    added.push('MaxPoolGrad');
+  const pool = tf.getKernel('MaxPoolGrad', 'wasm');
+  if (pool?.kernelFunc !== (maxPoolGradSimd as unknown) && (SIMD_FASTER_VERSIONS.has(version_wasm) || !builtinMaxPoolGradIsCorrect(backend))) {
+    if (replaceKernel('MaxPoolGrad', maxPoolGradSimd)) added.push('MaxPoolGrad');
+  }
+  const matmul = tf.getKernel('BatchMatMul', 'wasm');
+  if (matmul && matmul.kernelFunc !== (batchMatMulSimd as unknown) && SIMD_FASTER_VERSIONS.has(version_wasm)) {
+    builtinBatchMatMul = matmul.kernelFunc;
+    if (replaceKernel('BatchMatMul', batchMatMulSimd)) added.push('BatchMatMul');
+  }
+  const sum = tf.getKernel('Sum', 'wasm');
+  if (sum && sum.kernelFunc !== (sumSimd as unknown) && SIMD_FASTER_VERSIONS.has(version_wasm)) {
+    builtinSum = sum.kernelFunc;
+    if (replaceKernel('Sum', sumSimd)) added.push('Sum');
   }
   return added;
 }

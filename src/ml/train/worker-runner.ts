@@ -1,15 +1,14 @@
 /**
  * The worker_threads plumbing shared by the classifier and detector trainers: start a worker on a
- * training entry module (compiled .js, or .ts through tsx from the source tree), relay progress and
+ * training entry module (spawn-worker.ts: compiled .js, or .ts through tsx), relay progress and
  * log lines, cancel through a SharedArrayBuffer flag, and rebuild the worker's errors here.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker, parentPort, workerData } from 'node:worker_threads';
+import os from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { CorruptArtifactError, OnnxExportMismatchError, OnnxMetadataError, UnsupportedLayerError } from '../onnx/errors.js';
 import type { BackendLogger, BackendPreference } from './backend.js';
 import { BaseModelMismatchError } from './model.js';
+import { siblingModule, startModuleWorker } from './spawn-worker.js';
 import { TrainingCancelledError } from './trainer.js';
 
 export interface WorkerRunOptions<P> {
@@ -21,12 +20,20 @@ export interface WorkerRunOptions<P> {
   logger?: BackendLogger;
   /** After cancelling, how long to wait for the worker to stop on its own before terminating it. */
   cancelGraceMs?: number;
+  /** Data-parallel replicas (worker threads); default one per core. */
+  replicas?: number;
+}
+
+/** One replica per core the process may use. */
+export function defaultReplicas(): number {
+  return Math.max(1, os.availableParallelism());
 }
 
 export interface TrainingWorkerData<I> {
   input: I;
   cancelFlag: SharedArrayBuffer;
   backend: BackendPreference;
+  replicas: number;
 }
 
 export type TrainingWorkerMessage<P, O> =
@@ -59,38 +66,16 @@ function rebuildError(m: { name: string; message: string; stack?: string; maxAbs
 }
 
 /**
- * tsx's ESM register API, resolved from this package (not the cwd) via tsx's exports map:
- * require.resolve would pick the CommonJS build, whose register() cannot load .ts ESM.
+ * Runs the training entry `<entry>` next to `callerUrl` (a module that calls `serveTraining`) in a
+ * worker thread. `transfer` moves input buffers instead of copying them.
  */
-function tsxEsmApiUrl(from: string): string {
-  const pkgPath = createRequire(from).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
-  const target = pkg.exports['./esm/api']?.import?.default;
-  if (!target) throw new Error(`cannot find tsx's ESM API in ${pkgPath}`);
-  return new URL(target, pathToFileURL(pkgPath)).href;
-}
-
-/**
- * Starts `<entry>.js` next to `callerUrl`, or `<entry>.ts` when the caller runs from source.
- * `execArgv: ['--import', 'tsx']` does not work on Node 20 (the hooks it registers never apply to
- * the worker's entry module: ERR_UNKNOWN_FILE_EXTENSION), so a two-line eval bootstrap registers
- * tsx's ESM API in the worker and then imports the .ts entry.
- */
-function startWorker(callerUrl: string, entry: string, data: unknown): Worker {
-  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, callerUrl), { workerData: data });
-  const tsxApi = tsxEsmApiUrl(callerUrl);
-  const url = new URL(`./${entry}.ts`, callerUrl).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
-}
-
-/** Runs the training entry `<entry>` (a module that calls `serveTraining`) in a worker thread. */
-export function runTrainingWorker<I, P, O>(callerUrl: string, entry: string, input: I, opts: WorkerRunOptions<P> = {}): Promise<O> {
+export function runTrainingWorker<I, P, O>(callerUrl: string, entry: string, input: I, opts: WorkerRunOptions<P> = {}, transfer: ArrayBuffer[] = []): Promise<O> {
   if (opts.signal?.aborted) return Promise.reject(new TrainingCancelledError('training was cancelled before it started'));
   const logger = opts.logger ?? { info: (obj: object, msg?: string) => console.info(`[ml] ${msg ?? ''}`, obj) };
   const cancelFlag = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancelFlag);
-  const worker = startWorker(callerUrl, entry, { input, cancelFlag, backend: opts.backend ?? 'auto' } satisfies TrainingWorkerData<I>);
+  const workerData: TrainingWorkerData<I> = { input, cancelFlag, backend: opts.backend ?? 'auto', replicas: opts.replicas ?? defaultReplicas() };
+  const worker = startModuleWorker(siblingModule(callerUrl, entry), { workerData, transferList: transfer });
 
   return new Promise<O>((resolve, reject) => {
     let settled = false;
@@ -126,6 +111,7 @@ export function runTrainingWorker<I, P, O>(callerUrl: string, entry: string, inp
 
 export interface ServeCallbacks<P> {
   backend: BackendPreference;
+  replicas: number;
   shouldCancel: () => boolean;
   onProgress: (m: P) => void;
   logger: BackendLogger;
@@ -141,6 +127,7 @@ export async function serveTraining<I, P, O extends { onnx: Uint8Array }>(train:
   try {
     const output = await train(data.input, {
       backend: data.backend,
+      replicas: data.replicas,
       shouldCancel: () => Atomics.load(flag, 0) === 1,
       onProgress: (metrics) => post({ type: 'progress', metrics }),
       logger: { info: (obj, msg) => post({ type: 'log', obj, msg }) },

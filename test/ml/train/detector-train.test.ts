@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { generateDetectionDataset } from '../../../src/demo/detection-dataset.js';
 import type { DemoDataset } from '../../../src/demo/dataset.js';
+import { evaluateDetector } from '../../../src/ml/detect/evaluate.js';
 import { selectBackend } from '../../../src/ml/train/backend.js';
+import { defaultReplicas } from '../../../src/ml/train/worker-runner.js';
 import { loadBaseDetectorWeights, readBaseDetector } from '../../../src/ml/train/detector/base.js';
 import { makeBatch } from '../../../src/ml/train/detector/batch.js';
 import { buildDetector, predictDetections } from '../../../src/ml/train/detector/model.js';
@@ -12,7 +14,6 @@ import { buildDetectionSets, type DetectionSets } from '../../../src/ml/train/de
 import {
   TrainingCancelledError, trainDetectorModel, type DetectorEpochMetrics, type DetectorTrainingInput, type DetectorTrainingOutput,
 } from '../../../src/ml/train/detector/trainer.js';
-import { evaluateOnnxDetector } from '../../helpers/detector-eval.js';
 
 const quiet = { info: () => undefined };
 const labels = ['red_light', 'yellow_light', 'green_light'];
@@ -72,6 +73,8 @@ describe('detector training in a worker', () => {
     expect(progress.at(-1)!.loss).toBeLessThan(progress[0].loss / 2);
     expect(progress[19].valMap50!).toBeGreaterThan(progress[9].valMap50!);
     expect(trained).toMatchObject({ backend: 'wasm', names: labels, inputSize: { height: S, width: S }, seed: 1, fineTuned: false });
+    // The worker trains data-parallel, one replica per core (detector/replica.ts in the peers).
+    expect(trained.replicas).toBe(Math.min(defaultReplicas(), hp.batchSize));
     expect(trained.parityMaxAbsDiff).toBeLessThanOrEqual(1e-3);
     expect(trained.durationMs).toBeGreaterThan(0);
   });
@@ -79,9 +82,9 @@ describe('detector training in a worker', () => {
   it('reaches mAP50 ≥ 0.5 on held-out photos, evaluated from the exported ONNX in onnxruntime', async () => {
     // An untrained detector scores ≈ 0.01 here; this run measured 0.90 (0.76 and 0.90 over two
     // seeds), so 0.5 says it learned to find and tell the panels apart, with room for platform noise.
-    const res = await evaluateOnnxDetector(trained.onnx, heldOut.coco as never, loader(heldOut));
-    expect(res.images).toBe(10);
-    expect(res.AP50).toBeGreaterThanOrEqual(0.5);
+    const { metrics } = await evaluateDetector(trained.onnx, heldOut.coco as never, loader(heldOut) as never);
+    expect(metrics.images).toBe(10);
+    expect(metrics.AP50).toBeGreaterThanOrEqual(0.5);
   });
 
   it('fine-tunes from the exported base: class columns follow the names, and training starts ahead', async () => {
@@ -113,8 +116,8 @@ describe('detector training in a worker', () => {
     expect(tuned.fineTuned).toBe(true);
     // Measured: 1.90 vs 3.49 after two epochs (the base ended its own run at ~1.5).
     expect(tuned.history.at(-1)!.loss).toBeLessThan((await fromScratch()).at(-1)!.loss * 0.7);
-    const res = await evaluateOnnxDetector(tuned.onnx, heldOut.coco as never, loader(heldOut));
-    expect(res.AP50).toBeGreaterThanOrEqual(0.5);
+    const { metrics } = await evaluateDetector(tuned.onnx, heldOut.coco as never, loader(heldOut) as never);
+    expect(metrics.AP50).toBeGreaterThanOrEqual(0.5);
   });
 
   it('trains from scratch when mode is new_model even if a base is given', async () => {

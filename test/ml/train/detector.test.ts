@@ -8,7 +8,9 @@ import { OnnxExportMismatchError, exportClassifierToOnnx } from '../../../src/ml
 import { selectBackend } from '../../../src/ml/train/backend.js';
 import { buildClassifier } from '../../../src/ml/train/model.js';
 import { assignTargets } from '../../../src/ml/train/detector/assign.js';
-import { BaseModelMismatchError, parseNamesDict } from '../../../src/ml/train/detector/base.js';
+import { modelTaskOf, readDetectorInfo } from '../../../src/ml/detect/layout.js';
+import { parseClassNames } from '../../../src/ml/detect/names.js';
+import { BaseModelMismatchError } from '../../../src/ml/train/detector/base.js';
 import { makeBatch, splitDetectorBatch, type DetectionSet } from '../../../src/ml/train/detector/batch.js';
 import {
   DETECTOR_INPUT_NAME, DETECTOR_OUTPUT_NAME, buildDetectorOnnx, exportDetectorToOnnx, pythonNamesDict, verifyDetectorExport,
@@ -209,6 +211,11 @@ describe('ONNX export (Ultralytics detect layout)', () => {
     expect(p.description).toMatch(/detector/);
     expect(JSON.parse(p.assay_architecture)).toEqual({ family: 'assay-det-v1', inputSize: S, widths: [8, 8, 16, 16], headWidth: 16 });
     expect(p.labels).toBeUndefined(); // a classifier's key: the task sniffers must not mistake this for one
+    // What the evaluation and imports read (src/ml/detect/layout.ts) accepts it as a detector.
+    expect(modelTaskOf(bytes)).toBe('detect');
+    expect(readDetectorInfo(bytes)).toMatchObject({
+      task: 'detect', inputName: 'images', outputName: 'output0', inputSize: { height: S, width: S }, names: labels, stride: 16, candidates: n,
+    });
   });
 
   it('reproduces TF.js in onnxruntime (NCHW input vs NHWC), checked independently of the exporter', async () => {
@@ -256,11 +263,10 @@ describe('ONNX export (Ultralytics detect layout)', () => {
     other.dispose();
   });
 
-  it('writes class names as a Python dict literal that reads back (quotes escaped like repr)', () => {
+  it('writes class names as a Python dict literal the evaluation reads back (quotes escaped like repr)', () => {
     const names = ['red_light', "it's", 'say "hi"', 'back\\slash'];
     expect(pythonNamesDict(names)).toBe(`{0: 'red_light', 1: "it's", 2: 'say "hi"', 3: 'back\\\\slash'}`);
-    expect(parseNamesDict(pythonNamesDict(names))).toEqual(names);
-    expect(() => parseNamesDict("{1: 'a'}")).toThrow(/0\.\.n/);
+    expect(parseClassNames(pythonNamesDict(names))).toEqual(names); // the evaluation's reader
   });
 
   describe('fine-tuning base', () => {

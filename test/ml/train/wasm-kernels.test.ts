@@ -55,6 +55,11 @@ for (const s of [1, 2, 3] as const) {
   }
 }
 convCases.push({ x: [4, 32, 32, 3], k: [3, 3], f: 16, s: 1, pad: 'same' });
+// The SIMD filter gradient's blocks: 4 channels × 8 filters, plus channel and filter remainders.
+convCases.push({ x: [3, 12, 10, 8], k: [3, 3], f: 16, s: 1, pad: 'same' });
+convCases.push({ x: [2, 9, 11, 7], k: [3, 3], f: 13, s: 1, pad: 'same' });
+convCases.push({ x: [2, 8, 8, 32], k: [3, 3], f: 32, s: 1, pad: 'valid' });
+convCases.push({ x: [1, 5, 4, 6], k: [5, 5], f: 9, s: 1, pad: 'same' });
 convCases.push({ x: [2, 13, 10, 8], k: [5, 4], f: 6, s: [2, 3], pad: 'same' });
 convCases.push({ x: [2, 13, 10, 8], k: [4, 5], f: 6, s: [3, 1], pad: 'valid' });
 
@@ -71,10 +76,10 @@ afterAll(async () => {
 });
 
 describe('wasm training kernels', () => {
-  it('registers the missing Conv2DBackpropFilter and replaces the slow Conv2DBackpropInput and broken MaxPoolGrad', async () => {
+  it('registers the missing Conv2DBackpropFilter and replaces the slow Conv2DBackpropInput, MaxPoolGrad, BatchMatMul and Sum', async () => {
     expect(firstChoice.name).toBe('wasm');
-    // As of tfjs-backend-wasm 4.22; an upstream fix makes this list shrink (and the probe keeps theirs).
-    expect(firstChoice.addedKernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']);
+    // As of tfjs-backend-wasm 4.22 (another release keeps its own MaxPoolGrad unless the probe finds it broken).
+    expect(firstChoice.addedKernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'Sum']);
     const choice = await selectBackend('wasm', quiet);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     // Re-selecting is idempotent: nothing new is registered the second time.
@@ -168,6 +173,31 @@ describe('wasm training kernels', () => {
     const dyv = values(dyShape.reduce((a, b) => a * b), 12);
     await expectSameOnBothBackends(() =>
       tf.grad((x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, c.f, c.s, c.pad).mul(tf.tensor(dyv, dyShape)).sum())(tf.tensor4d(xv, c.x)));
+  });
+
+  it.each([
+    { a: [32, 2048], b: [32, 64], ta: true, tb: false }, // a dense layer's kernel gradient
+    { a: [32, 64], b: [2048, 64], ta: false, tb: true }, // its input gradient
+    { a: [7, 13], b: [13, 21], ta: false, tb: false },
+    { a: [13, 7], b: [21, 13], ta: true, tb: true },
+    { a: [3, 5, 9], b: [3, 9, 18], ta: false, tb: false },
+    { a: [3, 9, 5], b: [1, 18, 9], ta: true, tb: true }, // one b broadcast over the batch
+    { a: [1, 5, 9], b: [4, 9, 3], ta: false, tb: false },
+  ])('BatchMatMul equals cpu: %j', async (c) => {
+    const av = values(c.a.reduce((p, v) => p * v), 17);
+    const bv = values(c.b.reduce((p, v) => p * v), 18);
+    await expectSameOnBothBackends(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb));
+  });
+
+  it.each([
+    { x: [4, 9, 7, 16], axis: [0, 1, 2], keepDims: false }, // a bias gradient
+    { x: [5, 3, 6], axis: [0, 1], keepDims: true },
+    { x: [33, 19], axis: 0, keepDims: false },
+    { x: [4, 9, 7, 3], axis: [1, 2], keepDims: false }, // not leading: the built-in Sum
+    { x: [6, 5], axis: -1, keepDims: false },
+  ])('Sum equals cpu: %j', async (c) => {
+    const xv = values(c.x.reduce((p, v) => p * v), 19);
+    await expectSameOnBothBackends(() => tf.sum(tf.tensor(xv, c.x), c.axis, c.keepDims));
   });
 
   it('does not leak tensors or free the caller inputs', async () => {

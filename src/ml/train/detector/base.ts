@@ -4,6 +4,7 @@
  * add, drop or reorder classes; anything else that differs is refused with the reason.
  */
 import * as tf from '@tensorflow/tfjs';
+import { parseClassNames } from '../../detect/names.js';
 import { decodeModel, readOnnxWeights } from '../../onnx/read.js';
 import { BaseModelMismatchError, type NamedWeights } from '../model.js';
 import { DETECTOR_META } from './export.js';
@@ -15,24 +16,6 @@ export interface BaseDetector {
   architecture: DetectorArchitecture;
   names: string[];
   weights: NamedWeights;
-}
-
-/** Parses the `names` literal export.ts writes: `{0: 'a', 1: "b's"}` (no eval). */
-export function parseNamesDict(text: string): string[] {
-  const body = text.trim();
-  if (!body.startsWith('{') || !body.endsWith('}')) throw new Error('not a dict literal');
-  const names: string[] = [];
-  const entry = /\s*(\d+)\s*:\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*(,|$)/y;
-  const inner = body.slice(1, -1);
-  entry.lastIndex = 0;
-  while (entry.lastIndex < inner.length && inner.slice(entry.lastIndex).trim() !== '') {
-    const m = entry.exec(inner);
-    if (!m) throw new Error(`cannot parse near "${inner.slice(entry.lastIndex, entry.lastIndex + 20)}"`);
-    if (Number(m[1]) !== names.length) throw new Error(`keys must be 0..n−1 in order, found ${m[1]} at position ${names.length}`);
-    names.push(m[2].slice(1, -1).replace(/\\x([0-9a-f]{2})|\\(.)/gi, (_, hex: string | undefined, ch: string) =>
-      hex ? String.fromCharCode(parseInt(hex, 16)) : ({ n: '\n', r: '\r', t: '\t' } as Record<string, string>)[ch] ?? ch));
-  }
-  return names;
 }
 
 /** Reads a base detector; throws BaseModelMismatchError when it is not one of Assay's detectors. */
@@ -51,7 +34,7 @@ export function readBaseDetector(bytes: Uint8Array): BaseDetector {
   }
   let names: string[];
   try {
-    names = parseNamesDict(props[DETECTOR_META.names] ?? '');
+    names = parseClassNames(props[DETECTOR_META.names] ?? '');
   } catch (err) {
     throw new BaseModelMismatchError(`the base detector's 'names' metadata is unreadable: ${(err as Error).message}`);
   }

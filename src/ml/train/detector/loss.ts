@@ -20,6 +20,9 @@ export interface LossTerms {
   total: tf.Scalar;
   cls: tf.Scalar;
   box: tf.Scalar;
+  /** cls and box before the division by max(1, positives): these add up across shards. */
+  clsSum: tf.Scalar;
+  boxSum: tf.Scalar;
 }
 
 const EPS = 1e-7;
@@ -65,11 +68,13 @@ export function detectorLossTerms(model: Detector, batch: DetectorBatch, opts: L
   const fg = tf.tensor2d(batch.fg, [b, n]);
   const norm = Math.max(1, batch.positives);
   const { iou, giou } = iouAndGiou(pred, tf.tensor3d(batch.boxTarget, [b, n, 4]));
-  const box = tf.div(tf.sum(tf.mul(tf.sub(1, giou), fg)), norm) as tf.Scalar;
+  const boxSum = tf.sum(tf.mul(tf.sub(1, giou), fg)) as tf.Scalar;
+  const box = tf.div(boxSum, norm) as tf.Scalar;
   let target: tf.Tensor = tf.tensor3d(batch.clsTarget, [b, n, nc]);
   if (opts.qualityTarget) target = tf.mul(target, tf.expandDims(stopGradient(tf.clipByValue(iou, 0, 1)), 2));
-  const cls = tf.div(tf.sum(bceWithLogits(target, logits)), norm) as tf.Scalar;
-  return { total: tf.add(cls, tf.mul(box, opts.boxWeight)) as tf.Scalar, cls, box };
+  const clsSum = tf.sum(bceWithLogits(target, logits)) as tf.Scalar;
+  const cls = tf.div(clsSum, norm) as tf.Scalar;
+  return { total: tf.add(cls, tf.mul(box, opts.boxWeight)) as tf.Scalar, cls, box, clsSum, boxSum };
 }
 
 /** The scalar to minimise. */

@@ -2,11 +2,12 @@
  * COCO boxes → letterboxed detection samples (train / val / test by the images' split, as for the
  * classifier's crops), the same letterbox an edge and the evaluation apply.
  */
-import sharp from 'sharp';
+import { DETECT_DEFAULTS } from '../../detect/layout.js';
+import { letterbox } from '../../detect/letterbox.js';
 import { decodeRgb, splitOf, type CocoDataset, type CocoImage, type Split } from '../../dataset/crops.js';
 import type { DetectionSet } from './batch.js';
 
-export const PAD_VALUE = 114;
+export const PAD_VALUE = DETECT_DEFAULTS.padValue;
 
 export interface DetectionSets {
   train: DetectionSet;
@@ -18,28 +19,18 @@ export interface DetectionSets {
   skipped: { unknownLabel: number; emptyBox: number; unknownImage: number };
 }
 
-/** Python's round(): halves go to the even neighbour (Ultralytics computes the resized size with it). */
-function pyRound(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /**
- * Ultralytics' validation letterbox: r = min(S/h, S/w), resize to (round(w·r), round(h·r)), pad
- * left = round(dw/2 − 0.1), top = round(dh/2 − 0.1) with 114. Returns HWC bytes.
+ * The evaluation's letterbox (src/ml/detect/letterbox.ts) as HWC bytes: its CHW floats are exactly
+ * byte / 255, so rounding ×255 gives the bytes back and a set costs a quarter of the memory.
  */
-export async function letterboxRgb(rgb: Uint8Array, width: number, height: number, size: number): Promise<{ pixels: Uint8Array; ratio: number; padLeft: number; padTop: number }> {
-  const ratio = Math.min(size / height, size / width);
-  const w = pyRound(width * ratio);
-  const h = pyRound(height * ratio);
-  const padLeft = pyRound((size - w) / 2 - 0.1);
-  const padTop = pyRound((size - h) / 2 - 0.1);
-  const resized = w === width && h === height
-    ? rgb
-    : await sharp(rgb, { raw: { width, height, channels: 3 } }).resize(w, h, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-  const pixels = new Uint8Array(size * size * 3).fill(PAD_VALUE);
-  for (let y = 0; y < h; y++) pixels.set(resized.subarray(y * w * 3, (y + 1) * w * 3), ((y + padTop) * size + padLeft) * 3);
-  return { pixels, ratio, padLeft, padTop };
+export async function letterboxBytes(rgb: Uint8Array, width: number, height: number, size: number): Promise<{ pixels: Uint8Array; ratio: number; padLeft: number; padTop: number }> {
+  const lb = await letterbox(rgb, width, height, { height: size, width: size }, PAD_VALUE);
+  const plane = size * size;
+  const pixels = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) pixels[p * 3 + c] = (lb.data[c * plane + p] * 255 + 0.5) | 0;
+  }
+  return { pixels, ratio: lb.ratio, padLeft: lb.padLeft, padTop: lb.padTop };
 }
 
 interface Sample { pixels: Uint8Array; boxes: number[]; classes: number[] }
@@ -73,7 +64,7 @@ export async function buildDetectionSets(
     const anns = byImage.get(String(image.id));
     if (!anns?.length) return null;
     const { data, width, height } = await decodeRgb(await loadImage(image));
-    const lb = await letterboxRgb(data, width, height, size);
+    const lb = await letterboxBytes(data, width, height, size);
     const sample: Sample = { pixels: lb.pixels, boxes: [], classes: [] };
     for (const { bbox: [x, y, w, h], label } of anns) {
       const clip = (v: number) => Math.min(size, Math.max(0, v));

@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { seededRandom } from '../../random.js';
 import { selectBackend, type BackendLogger, type BackendPreference } from '../backend.js';
+import { DataParallelRunner } from '../parallel/runner.js';
 import { TrainingCancelledError, shuffled } from '../trainer.js';
 import { BaseModelMismatchError, architectureDifference, loadBaseDetectorWeights, readBaseDetector, type BaseDetector } from './base.js';
 import { makeBatch, validateDetectionSet, type DetectionSet, type DetectorBatch } from './batch.js';
 import { exportDetectorToOnnx } from './export.js';
 import { DEFAULT_LOSS, detectorLossTerms, type LossOptions } from './loss.js';
+import { detectorReplica, detectorReplicaModel, detectorReplicaRef } from './replica.js';
 import {
   DEFAULT_HEAD_WIDTH, DEFAULT_WIDTHS, DETECTOR_FAMILY, MAX_STRIDE, buildDetector, detectorArchitectureSchema, type Detector,
 } from './model.js';
@@ -77,6 +79,8 @@ export interface DetectorTrainingOutput {
   seed: number;
   fineTuned: boolean;
   backend: string;
+  /** Data-parallel replicas the run used (the loss curve is reproducible for a seed and this count). */
+  replicas: number;
 }
 
 export interface DetectorTrainCallbacks {
@@ -84,6 +88,8 @@ export interface DetectorTrainCallbacks {
   /** Polled before every batch; returning true rejects with TrainingCancelledError. */
   shouldCancel?: () => boolean;
   logger?: BackendLogger;
+  /** Replicas trained data-parallel, one per worker thread (this thread is one). Default 1. */
+  replicas?: number;
 }
 
 /** Linear warm-up over `warmup` steps, then cosine decay to 5 % of `base` at `total`. */
@@ -91,18 +97,6 @@ export function learningRateAt(step: number, total: number, warmup: number, base
   const warm = warmup > 0 ? Math.min(1, (step + 1) / warmup) : 1;
   const progress = total > 1 ? step / (total - 1) : 1;
   return base * warm * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * progress)));
-}
-
-/** Loss terms and gradients of one batch (what a data-parallel replica computes); caller disposes `grads`. */
-export function detectorGradients(model: Detector, batch: DetectorBatch, loss: LossOptions = DEFAULT_LOSS): { grads: tf.NamedTensorMap; loss: number; cls: number; box: number } {
-  const kept: tf.Scalar[] = [];
-  const { value, grads } = tf.variableGrads(() => {
-    const t = detectorLossTerms(model, batch, loss);
-    kept.push(tf.keep(t.cls), tf.keep(t.box));
-    return t.total;
-  }, model.variables);
-  const [total, cls, box] = [value, ...kept].map((t) => { const v = t.dataSync()[0]; t.dispose(); return v; });
-  return { grads, loss: total, cls, box };
 }
 
 function validateInput(input: DetectorTrainingInput, hp: DetectorHyperparameters): void {
@@ -126,7 +120,7 @@ function validationLoss(model: Detector, set: DetectionSet, nc: number, loss: Lo
 }
 
 /** Trains on the active backend; returns the model (caller disposes it). */
-export async function trainDetectorModel(input: DetectorTrainingInput, cb: DetectorTrainCallbacks = {}): Promise<{ model: Detector; history: DetectorEpochMetrics[]; seed: number; fineTuned: boolean }> {
+export async function trainDetectorModel(input: DetectorTrainingInput, cb: DetectorTrainCallbacks = {}): Promise<{ model: Detector; history: DetectorEpochMetrics[]; seed: number; fineTuned: boolean; replicas: number }> {
   const hp = detectorHyperparametersSchema.parse(input.hyperparameters);
   if (input.mode === 'new_version' && !input.baseModelOnnx) throw new Error("mode 'new_version' needs baseModelOnnx");
   const fineTuned = input.baseModelOnnx !== undefined && input.mode !== 'new_model';
@@ -141,10 +135,16 @@ export async function trainDetectorModel(input: DetectorTrainingInput, cb: Detec
   const nc = input.labels.length;
   const seed = hp.seed ?? Math.floor(Math.random() * 2 ** 31);
 
-  const model = buildDetector({ inputSize: hp.imageSize, numClasses: nc, widths, headWidth, seed });
+  const spec = { inputSize: hp.imageSize, numClasses: nc, widths, headWidth, seed };
+  const model = buildDetector(spec);
   const optimizer = tf.train.adam(hp.learningRate);
+  let runner: DataParallelRunner<typeof spec, DetectorBatch> | null = null;
   try {
     if (base) loadBaseDetectorWeights(model, base, input.labels);
+    runner = await DataParallelRunner.start({
+      model: detectorReplicaModel, ref: detectorReplicaRef, spec, replica: detectorReplica(model), optimizer,
+      replicas: Math.max(1, Math.min(cb.replicas ?? 1, hp.batchSize)), backend: tf.getBackend() as BackendPreference,
+    });
     const random = seededRandom(seed);
     const n = input.train.count;
     const perEpoch = Math.ceil(n / hp.batchSize);
@@ -170,12 +170,11 @@ export async function trainDetectorModel(input: DetectorTrainingInput, cb: Detec
         const batch = makeBatch(input.train, idx, nc, flips);
         lr = learningRateAt(step++, totalSteps, warmup, hp.learningRate);
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
-        const r = detectorGradients(model, batch);
-        optimizer.applyGradients(r.grads as Parameters<typeof optimizer.applyGradients>[0]);
-        tf.dispose(r.grads);
+        const r = await runner.step(batch);
+        const norm = Math.max(1, batch.positives);
         sums.loss += r.loss;
-        sums.cls += r.cls;
-        sums.box += r.box;
+        sums.cls += (r.sums.cls ?? 0) / norm;
+        sums.box += (r.sums.box ?? 0) / norm;
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       if (cb.shouldCancel?.()) throw new TrainingCancelledError(`training was cancelled in epoch ${epoch}`);
@@ -190,11 +189,12 @@ export async function trainDetectorModel(input: DetectorTrainingInput, cb: Detec
       history.push(m);
       cb.onProgress?.(m);
     }
-    return { model, history, seed, fineTuned };
+    return { model, history, seed, fineTuned, replicas: runner.replicas };
   } catch (err) {
     model.dispose();
     throw err;
   } finally {
+    await runner?.close();
     optimizer.dispose();
   }
 }
@@ -203,7 +203,7 @@ export async function trainDetectorModel(input: DetectorTrainingInput, cb: Detec
 export async function trainDetector(input: DetectorTrainingInput, opts: DetectorTrainCallbacks & { backend?: BackendPreference } = {}): Promise<DetectorTrainingOutput> {
   const started = performance.now();
   const choice = await selectBackend(opts.backend ?? 'auto', opts.logger);
-  const { model, history, seed, fineTuned } = await trainDetectorModel(input, opts);
+  const { model, history, seed, fineTuned, replicas } = await trainDetectorModel(input, opts);
   try {
     const s = model.spec.inputSize;
     const check = input.val.count > 0 ? input.val : input.train;
@@ -211,7 +211,7 @@ export async function trainDetector(input: DetectorTrainingInput, opts: Detector
     const exported = await exportDetectorToOnnx(model, input.labels, verification);
     return {
       onnx: exported.onnx, history, inputSize: { height: s, width: s }, names: [...input.labels],
-      parityMaxAbsDiff: exported.maxAbsDiff, durationMs: performance.now() - started, seed, fineTuned, backend: choice.name,
+      parityMaxAbsDiff: exported.maxAbsDiff, durationMs: performance.now() - started, seed, fineTuned, backend: choice.name, replicas,
     };
   } finally {
     model.dispose();

@@ -1,50 +1,13 @@
 /**
  * A cheap mAP50 on the validation images during training, in input pixels (the letterboxed frame),
- * with the evaluation's post-processing (multi-label candidates > 0.001, class-aware NMS at 0.7,
- * 300 per image) and the pycocotools-exact evaluator.
+ * with the evaluation's post-processing (src/ml/detect/postprocess.ts) and the pycocotools-exact
+ * evaluator.
  */
 import * as tf from '@tensorflow/tfjs';
+import { decodeDetections } from '../../detect/postprocess.js';
 import { evaluateCoco, type CocoAnnotation, type CocoDetection } from '../../metrics/coco.js';
 import type { DetectionSet } from './batch.js';
 import { predictDetections, type Detector } from './model.js';
-
-const CONF = 0.001;
-const IOU = 0.7;
-const MAX_CANDIDATES = 30_000;
-const MAX_DETECTIONS = 300;
-
-function iou(b: Float64Array, i: number, j: number): number {
-  const iw = Math.min(b[i * 4 + 2], b[j * 4 + 2]) - Math.max(b[i * 4], b[j * 4]);
-  const ih = Math.min(b[i * 4 + 3], b[j * 4 + 3]) - Math.max(b[i * 4 + 1], b[j * 4 + 1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const area = (k: number) => (b[k * 4 + 2] - b[k * 4]) * (b[k * 4 + 3] - b[k * 4 + 1]);
-  return inter / (area(i) + area(j) - inter);
-}
-
-/** One image's [4+nc, N] output → kept detections (xyxy, score, class), highest score first. */
-export function decodeOutput(out: Float32Array, nc: number, n: number): Array<{ box: number[]; score: number; cls: number }> {
-  const cand: Array<{ i: number; c: number; s: number }> = [];
-  for (let c = 0; c < nc; c++) {
-    for (let i = 0; i < n; i++) {
-      const s = out[(4 + c) * n + i];
-      if (s > CONF) cand.push({ i, c, s });
-    }
-  }
-  cand.sort((a, b) => b.s - a.s);
-  cand.length = Math.min(cand.length, MAX_CANDIDATES);
-  const boxes = new Float64Array(cand.length * 4);
-  cand.forEach(({ i }, k) => {
-    const cx = out[i], cy = out[n + i], w = out[2 * n + i], h = out[3 * n + i];
-    boxes.set([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], k * 4);
-  });
-  const kept: number[] = [];
-  for (let k = 0; k < cand.length && kept.length < MAX_DETECTIONS; k++) {
-    if (kept.some((j) => cand[j].c === cand[k].c && iou(boxes, j, k) > IOU)) continue;
-    kept.push(k);
-  }
-  return kept.map((k) => ({ box: Array.from(boxes.subarray(k * 4, k * 4 + 4)), score: cand[k].s, cls: cand[k].c }));
-}
 
 /** mAP50 (and mAP50-95) of `model` on `set`; null when the set has no images. */
 export function detectionMap(model: Detector, set: DetectionSet): { map50: number; map: number } | null {
@@ -61,8 +24,10 @@ export function detectionMap(model: Detector, set: DetectionSet): { map50: numbe
     const out = tf.tidy(() => predictDetections(model, tf.tensor4d(x, [to - from, s, s, 3])).dataSync() as Float32Array);
     const size = out.length / (to - from);
     for (let img = from; img < to; img++) {
-      for (const d of decodeOutput(out.subarray((img - from) * size, (img - from + 1) * size), nc, size / (4 + nc))) {
-        detections.push({ image_id: img, category_id: d.cls, bbox: [d.box[0], d.box[1], d.box[2] - d.box[0], d.box[3] - d.box[1]], score: d.score });
+      const d = decodeDetections(out.subarray((img - from) * size, (img - from + 1) * size), nc, size / (4 + nc));
+      for (let k = 0; k < d.count; k++) {
+        const [x1, y1, x2, y2] = d.boxes.subarray(k * 4, k * 4 + 4);
+        detections.push({ image_id: img, category_id: d.classes[k], bbox: [x1, y1, x2 - x1, y2 - y1], score: d.scores[k] });
       }
     }
   }
