@@ -14,11 +14,11 @@ import type { DemoDataset } from '../src/demo/dataset.js';
 import { runDetectorTrainingInWorker } from '../src/ml/train/detector/run-in-worker.js';
 import { buildDetectionSets } from '../src/ml/train/detector/samples.js';
 import { DEFAULT_DETECTOR_HYPERPARAMETERS, type DetectorHyperparameters } from '../src/ml/train/detector/trainer.js';
+import { median, show, spread, type SummaryRow } from './stats.js';
 
 const GOAL = { map50: 0.9, trainingSeconds: 210 };
 const RUNS = Number(process.env.DETECTOR_BENCH_RUNS ?? 1);
 const quiet = { info: () => undefined };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (v: number, d = 3) => Number(v.toFixed(d));
 
 export async function run() {
@@ -30,7 +30,7 @@ export async function run() {
   const sets = await buildDetectionSets(data.coco as never, load(data), Object.fromEntries(labels.map((l, i) => [l, i])), hp.imageSize);
 
   interface Run {
-    seed: number; seconds: number; cpuSeconds: number; loadAverage: number[]; imagesPerSecond: number; epochImagesPerSecond: number;
+    seed: number; replicas: number; seconds: number; cpuSeconds: number; loadAverage: number[]; imagesPerSecond: number; epochImagesPerSecond: number;
     test: { AP: number; AP50: number }; held: { AP: number; AP50: number }; parity: number; finalLoss: number;
   }
   const testImages = data.coco.images.filter((im) => im.split === 'test');
@@ -47,27 +47,39 @@ export async function run() {
     const test = (await evaluateDetector(out.onnx, testSplit as never, load(data) as never)).metrics;
     const held = (await evaluateDetector(out.onnx, heldOut.coco as never, load(heldOut) as never)).metrics;
     runs.push({
-      seed: 1 + r, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, loadAverage: [load0, os.loadavg()[0]],
+      seed: 1 + r, replicas: out.replicas, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, loadAverage: [load0, os.loadavg()[0]],
       imagesPerSecond: (sets.train.count * hp.epochs) / seconds,
       epochImagesPerSecond: median(out.history.map((m) => m.imagesPerSecond)),
       test, held, parity: out.parityMaxAbsDiff, finalLoss: out.history.at(-1)!.loss,
     });
   }
-  const pick = (f: (r: Run) => number) => ({ min: round(Math.min(...runs.map(f))), median: round(median(runs.map(f))), max: round(Math.max(...runs.map(f))) });
+  const pick = (f: (r: Run) => number, digits = 3) => spread(runs.map(f), digits);
+  const seconds = pick((r) => r.seconds);
+  const map50 = pick((r) => r.test.AP50);
+  const summary: SummaryRow[] = [
+    {
+      figure: `detector training time, demo-like set (${sets.train.count} photos × ${hp.epochs} epochs, ${runs[0]!.replicas} replicas)`,
+      assay: show(seconds, 's'), baseline: `CPU time ${show(pick((r) => r.cpuSeconds), 's')}`, ratio: 'n/a',
+      goal: `≤ ${GOAL.trainingSeconds} s (submit → card ≤ 5 min)`, met: seconds.median <= GOAL.trainingSeconds,
+    },
+    {
+      figure: 'detector mAP50, test split (9 photos) / 30 held-out photos',
+      assay: `${show(map50)} / ${show(pick((r) => r.held.AP50))}`, baseline: 'n/a', ratio: 'n/a',
+      goal: `≥ ${GOAL.map50}`, met: map50.min >= GOAL.map50,
+    },
+  ];
   return {
-    model: `assay-det-v1 ${hp.imageSize}×${hp.imageSize}, widths default, ${hp.epochs} epochs, batch ${hp.batchSize}, lr ${hp.learningRate} (warm-up 1 epoch, cosine), flips`,
+    summary,
+    model: `assay-det-v1 ${hp.imageSize}×${hp.imageSize}, default widths, ${hp.epochs} epochs, batch ${hp.batchSize}, lr ${hp.learningRate} (warm-up 1 epoch, cosine), flips, ${runs[0]!.replicas} replicas`,
     dataset: `${data.coco.images.length} photos, ${data.coco.annotations.length} boxes, ${labels.length} classes; train ${sets.train.count} / val ${sets.val.count} / test ${sets.test.count}; held-out ${heldOut.coco.images.length} photos (seed 2)`,
-    runs: RUNS,
-    trainingSeconds: pick((r) => r.seconds),
+    trainingSeconds: seconds,
     trainingCpuSeconds: pick((r) => r.cpuSeconds),
     imagesPerSecond: pick((r) => r.imagesPerSecond),
-    testSplit: { mAP50: pick((r) => r.test.AP50), mAP50_95: pick((r) => r.test.AP) },
+    testSplit: { mAP50: map50, mAP50_95: pick((r) => r.test.AP) },
     heldOut30: { mAP50: pick((r) => r.held.AP50), mAP50_95: pick((r) => r.held.AP) },
     parityMaxAbsDiff: Math.max(...runs.map((r) => r.parity)),
     loadAverageDuring: runs.map((r) => r.loadAverage.map((v) => round(v, 1)).join('→')).join(', '),
-    goal: `mAP50 ≥ ${GOAL.map50} on the test split, training ≤ ${GOAL.trainingSeconds} s`,
-    goalMet: runs.every((r) => r.test.AP50 >= GOAL.map50 && r.seconds <= GOAL.trainingSeconds),
-    goalMetOnCpuTime: runs.every((r) => r.test.AP50 >= GOAL.map50 && r.cpuSeconds <= GOAL.trainingSeconds),
+    note: 'wall time depends on machine load (see loadAverageDuring); CPU time counts every thread of the process',
   };
 }
 
