@@ -92,6 +92,8 @@ const envSchema = z.object({
 
   DATASET_MAX_BYTES: int(200 * 1024 * 1024, 1),
   DATASET_FETCH_TIMEOUT_MS: int(60_000, 1),
+  DATASET_MAX_IMAGE_PIXELS: int(40_000_000, 1),
+  DATASET_DECODE_CONCURRENCY: int(2, 1),
   ASSAY_ALLOW_HTTP_FETCH: bool(false),
   ASSAY_ALLOW_PRIVATE_FETCH: bool(false),
   TRAINING_CONCURRENCY: int(1, 1),
@@ -167,6 +169,8 @@ export interface Config {
   };
   trainer: { url: string; secret: string } | undefined;
   fetch: { maxBytes: number; timeoutMs: number; allowHttp: boolean; allowPrivate: boolean };
+  /** Dataset images: refused above maxPixels from their header; at most `concurrency` decodes at once per process. */
+  images: { maxPixels: number; concurrency: number };
   trainingConcurrency: number;
   /** How long a running job's lock lasts without a heartbeat before another worker may take it over. */
   jobLockLifetimeMs: number;
@@ -236,6 +240,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     trainer: e.TRAINER_URL ? { url: e.TRAINER_URL.replace(/\/$/, ''), secret: e.TRAINER_SECRET! } : undefined,
     fetch: { maxBytes: e.DATASET_MAX_BYTES, timeoutMs: e.DATASET_FETCH_TIMEOUT_MS, allowHttp: e.ASSAY_ALLOW_HTTP_FETCH, allowPrivate: e.ASSAY_ALLOW_PRIVATE_FETCH },
+    images: { maxPixels: e.DATASET_MAX_IMAGE_PIXELS, concurrency: e.DATASET_DECODE_CONCURRENCY },
     trainingConcurrency: e.TRAINING_CONCURRENCY,
     jobLockLifetimeMs: e.JOB_LOCK_LIFETIME_MS,
     edgeStaleAfterMinutes: e.EDGE_STALE_AFTER_MINUTES,

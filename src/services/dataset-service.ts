@@ -18,7 +18,7 @@ export const UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 const IMAGE_CONCURRENCY = 8;
 
 export interface DatasetIntakeDeps {
-  config: Pick<Config, 'fetch' | 'slack'>;
+  config: Pick<Config, 'fetch' | 'slack' | 'images'>;
   artifacts: ArtifactStore;
   /** DNS override (tests simulate answers). */
   lookup?: LookupAll;
@@ -86,7 +86,7 @@ async function checkImages(coco: Coco, baseUrl: string | undefined, deps: Datase
     const key = String(image.id);
     try {
       const bytes = await loadImageBytes(image, base, perImage);
-      const decoded = await decodeImage(bytes);
+      const decoded = await decodeImage(bytes, deps.config.images);
       const put = await deps.artifacts.put(bytes, { kind: 'image', extension: decoded.format });
       stored.set(key, { artifact: put.path, sha256: put.sha256, width: decoded.width, height: decoded.height });
       checks.set(key, { ok: true, width: decoded.width, height: decoded.height });
