@@ -7,7 +7,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 
 export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
@@ -102,7 +102,13 @@ function request(url: URL, pinned: { address: string; family: number } | null, o
   });
 }
 
-/** Opens a URL and returns its body as a capped stream. The caller must consume or destroy it. */
+/**
+ * Opens a URL and returns its body as a capped stream. One deadline (timeoutMs) covers the whole
+ * exchange — connect, headers, every redirect and the body — and when it passes, the socket is
+ * destroyed. Every refused response (redirect, error status, content type, size) is destroyed,
+ * never drained: a server that answers 404 and then trickles bytes must not hold a socket.
+ * The caller must consume or destroy the returned stream.
+ */
 export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): Promise<FetchedStream> {
   let url: URL;
   try {
@@ -111,11 +117,16 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
     throw new FetchError('blocked_url', 'not a valid URL');
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, opts.timeoutMs);
   const fail = (e: unknown): never => {
     clearTimeout(timer);
+    controller.abort(); // whatever is still open (a request, a socket) goes now
     if (e instanceof FetchError) throw e;
-    if (controller.signal.aborted) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
+    if (timedOut) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
     throw new FetchError('network', `${redactUrl(url)}: ${(e as Error).message}`);
   };
   const origin = url.origin;
@@ -124,21 +135,26 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
     let res: http.IncomingMessage;
     try {
       const pinned = await checkedAddress(url, opts);
+      if (timedOut) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
       res = await request(url, pinned, { ...opts, headers }, controller.signal);
     } catch (e) {
       return fail(e);
     }
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {
-      res.resume();
+      res.destroy();
       if (hop >= (opts.maxRedirects ?? 3)) return fail(new FetchError('too_many_redirects', 'too many redirects'));
-      url = new URL(res.headers.location, url);
+      try {
+        url = new URL(res.headers.location, url);
+      } catch {
+        return fail(new FetchError('blocked_url', `${redactUrl(url)} redirects to an invalid URL`));
+      }
       // Credentials never follow a redirect to another origin.
       if (url.origin !== origin) headers = Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'));
       continue;
     }
     if (status !== 200) {
-      res.resume();
+      res.destroy();
       return fail(new FetchError('http_status', `${redactUrl(url)} answered HTTP ${status}`, status));
     }
     const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -159,14 +175,17 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
         if (seen > opts.maxBytes) return cb(new FetchError('too_large', `${redactUrl(finalUrl)} is more than the ${opts.maxBytes} byte limit`));
         cb(null, chunk);
       },
-      flush(cb) {
-        clearTimeout(timer);
-        cb();
-      },
     });
-    res.on('error', (e) => cap.destroy(controller.signal.aborted ? new FetchError('timeout', `${redactUrl(finalUrl)} did not finish within ${opts.timeoutMs} ms`) : e));
-    cap.on('close', () => clearTimeout(timer));
-    res.pipe(cap);
+    // Errors (timeout, size, network) destroy both ends; the deadline holds until the body is done.
+    pipeline(res, cap, (err) => {
+      clearTimeout(timer);
+      if (err && !res.destroyed) res.destroy();
+    });
+    res.on('error', () => undefined);
+    controller.signal.addEventListener('abort', () => {
+      if (!cap.destroyed) cap.destroy(new FetchError('timeout', `${redactUrl(finalUrl)} did not finish within ${opts.timeoutMs} ms`));
+      res.destroy();
+    }, { once: true });
     return { stream: cap, contentType, contentLength, finalUrl: url.toString() };
   }
 }

@@ -105,3 +105,63 @@ describe('test relaxations never reach production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ASSAY_ALLOW_HTTP_FETCH: 'true' })).toThrow(/must not be set when NODE_ENV=production/);
   });
 });
+
+// Finding 2: every refused answer closes its socket at once, and one deadline covers the whole
+// exchange. The server answers, then trickles a byte every 50 ms for as long as the socket lives.
+describe('sockets are closed on every path', () => {
+  let server: http.Server;
+  let local: string;
+  const closed = new Map<string, number>();
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const path = req.url ?? '';
+      req.socket.once('close', () => closed.set(path, Date.now()));
+      const trickle = () => {
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 50);
+        res.once('close', () => clearInterval(t));
+      };
+      if (path === '/404') res.writeHead(404, { 'content-type': 'text/plain' });
+      else if (path === '/redirect') res.writeHead(302, { location: '/404', 'content-type': 'text/plain' });
+      else if (path === '/html') res.writeHead(200, { 'content-type': 'text/html' });
+      else res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      if (path === '/over-cap') res.write(Buffer.alloc(2000, 0x20));
+      trickle();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const opts = { maxBytes: 1000, timeoutMs: 10_000, allowHttp: true, allowPrivate: true, accept: ['application/json'] };
+  async function closesPromptly(path: string, expected: string) {
+    const started = Date.now();
+    expect(await code(safeFetch(`${local}${path}`, opts))).toBe(expected);
+    for (let i = 0; i < 40 && !closed.has(path); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.get(path)).toBeDefined();
+    expect(closed.get(path)! - started).toBeLessThan(1000);
+  }
+
+  it('a 404 that keeps sending', () => closesPromptly('/404', 'http_status'));
+  it('a redirect that keeps sending (and its target)', async () => {
+    closed.delete('/404');
+    await closesPromptly('/redirect', 'http_status');
+    for (let i = 0; i < 40 && !closed.has('/404'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.has('/404')).toBe(true);
+  });
+  it('a refused content type that keeps sending', () => closesPromptly('/html', 'content_type'));
+  it('a body over the cap that keeps sending', () => closesPromptly('/over-cap', 'too_large'));
+
+  it('one deadline covers headers and body: a body that never ends times out and its socket closes', async () => {
+    const started = Date.now();
+    expect(await code(safeFetch(`${local}/forever`, { ...opts, maxBytes: 1_000_000, timeoutMs: 400 }))).toBe('timeout');
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(1500);
+    for (let i = 0; i < 40 && !closed.has('/forever'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.get('/forever')! - started).toBeLessThan(1500);
+  });
+});
