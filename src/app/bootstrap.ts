@@ -38,6 +38,8 @@ export interface RunningAssay {
 
 export async function openContext(config: Config, options: StartOptions = {}): Promise<AppContext> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // First: a bad stored secret stops start-up before anything is opened.
+  const secret = loadOrCreateSecret(config.secret, config.dataDir);
   const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
   try {
     const ran = await migrate(db);
@@ -51,7 +53,7 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
     const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
     const artifacts = await createArtifactStore(config);
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret: loadOrCreateSecret(config.secret, config.dataDir) };
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret };
   } catch (e) {
     await db.close();
     throw e;

@@ -2,13 +2,9 @@
 // half-configured integration stops start-up with one line naming the variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
