@@ -51,12 +51,33 @@ export interface FetchedStream {
 
 const defaultLookup: LookupAll = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
 
-/** True for addresses a server-side fetch may reach: public unicast only. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+const SIX_TO_FOUR = ipaddr.parseCIDR('2002::/16');
+
+/** The IPv4 address in the low 32 bits (NAT64) or in bits 16-47 (6to4). */
+function embeddedIPv4(ip: ipaddr.IPv6, at: 'low' | '6to4'): ipaddr.IPv4 {
+  const b = ip.toByteArray();
+  return new ipaddr.IPv4(at === 'low' ? b.slice(12, 16) : b.slice(2, 6));
+}
+
+/**
+ * True for addresses a server-side fetch may reach: global unicast only. IPv4: not loopback,
+ * private, link-local/metadata, CGNAT, multicast, reserved... IPv6: inside 2000::/3 and no
+ * special range, so IPv4-compatible (::/96) and other odd forms are out. Forms that embed an
+ * IPv4 address are judged by it: IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96, which DNS64
+ * networks hand out for public hosts) and 6to4 (2002::/16) pass only with a public IPv4 inside.
+ * Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48) are refused outright.
+ */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range() === 'unicast';
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv4') return ip.range() === 'unicast';
+  const v6 = ip as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return isPublicAddress(v6.toIPv4Address().toString());
+  if (v6.match(NAT64_WELL_KNOWN)) return isPublicAddress(embeddedIPv4(v6, 'low').toString());
+  if (v6.match(SIX_TO_FOUR)) return isPublicAddress(embeddedIPv4(v6, '6to4').toString());
+  return v6.match(GLOBAL_UNICAST_V6) && v6.range() === 'unicast';
 }
 
 function redactUrl(u: URL): string {
@@ -75,8 +96,10 @@ async function checkedAddress(url: URL, opts: SafeFetchOptions): Promise<{ addre
     throw new FetchError('network', `cannot resolve ${host}: ${e.message}`);
   });
   if (addresses.length === 0) throw new FetchError('network', `cannot resolve ${host}`);
-  const bad = addresses.find((a) => !isPublicAddress(a.address));
-  if (bad) throw new FetchError('blocked_address', `${host} resolves to a non-public address (${bad.address}); refused`);
+  // The message never says what the name resolved to: that would map the private network.
+  if (addresses.some((a) => !isPublicAddress(a.address))) {
+    throw new FetchError('blocked_address', net.isIP(host) ? `${host} is not a public address; refused` : `${host} does not resolve to public addresses only; refused`);
+  }
   return addresses[0]!;
 }
 

@@ -43,6 +43,29 @@ describe('SSRF-safe fetch', () => {
     expect(isPublicAddress('2606:4700:4700::1111')).toBe(true);
   });
 
+  // Finding 5: only global unicast; forms that embed an IPv4 address are judged by it.
+  it('IPv6: global unicast only; IPv4-compatible, NAT64, 6to4 and Teredo forms of private addresses are refused', async () => {
+    const refused = [
+      '::127.0.0.1', '::7f00:1', '::10.0.0.1', '::a9fe:a9fe', // IPv4-compatible (::/96)
+      '::ffff:10.0.0.1', '::ffff:169.254.169.254', // IPv4-mapped
+      '64:ff9b::127.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b::192.168.1.1', '64:ff9b:1::8.8.8.8', // NAT64 (well-known with private inside; local-use)
+      '2002:7f00:1::1', '2002:a00:1::', '2002:a9fe:a9fe::1', // 6to4 of 127.0.0.1, 10.0.0.1, 169.254.169.254
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001::1', // Teredo
+      '2001:db8::1', '100::1', '4000::1', 'fc00::1', 'fec0::1', '::', '::1', 'ff02::1',
+    ];
+    for (const a of refused) expect([a, isPublicAddress(a)]).toEqual([a, false]);
+    for (const a of ['2606:4700:4700::1111', '2a00:1450:4001:81b::200e', '64:ff9b::8.8.8.8', '2002:808:808::1', '::ffff:8.8.8.8']) expect([a, isPublicAddress(a)]).toEqual([a, true]);
+    expect(await code(safeFetch('https://[::127.0.0.1]/x', base))).toBe('blocked_address');
+    expect(await code(safeFetch('https://[64:ff9b::7f00:1]/x', base))).toBe('blocked_address');
+    expect(await code(safeFetch('https://[2002:7f00:1::1]/x', base))).toBe('blocked_address');
+  });
+
+  it('a refusal never says what the name resolved to', async () => {
+    const err = await safeFetch('https://internal.example.com/d.json', { ...base, lookup: async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.11.12.13', family: 4 }] }).catch((e: FetchError) => e);
+    expect(err).toMatchObject({ code: 'blocked_address', message: 'internal.example.com does not resolve to public addresses only; refused' });
+    expect((err as Error).message).not.toMatch(/10\.11|93\.184/);
+  });
+
   it('fetches a local test server only when both test relaxations are on', async () => {
     const ok = await safeFetch(`${local}/d.json`, { ...base, allowHttp: true, allowPrivate: true, lookup: undefined });
     expect(JSON.parse(ok.body.toString())).toEqual({ ok: true });
