@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
-import { integrationsOff } from '../config/index.js';
+import { configSecrets, integrationsOff } from '../config/index.js';
 import { migrate, openDatabase } from '../db/database.js';
 import { createAgenda, queueFor, stopAgenda } from '../jobs/job-system.js';
 import { agendaRegistry } from '../jobs/handlers/registry.js';
@@ -12,6 +12,7 @@ import { seedCatalog } from '../services/seed-service.js';
 import { systemActor } from '../services/audit.js';
 import { AiOption } from '../db/entities/index.js';
 import type { AppContext } from './context.js';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 import { AuditNotifier, FanOutNotifier } from './notifier.js';
 import { AssayEvents } from './events.js';
@@ -23,6 +24,8 @@ export interface StartOptions {
   web?: boolean;
   worker?: boolean;
   logger?: Logger;
+  /** Where the logger made from the configuration writes (default stdout); ignored when `logger` is given. */
+  logDestination?: DestinationStream;
   /** Seed the AI options and demo kits when the catalog is empty (the first start). */
   seedIfEmpty?: boolean;
   /** Agenda polling interval override (tests). */
@@ -37,9 +40,9 @@ export interface RunningAssay {
 }
 
 export async function openContext(config: Config, options: StartOptions = {}): Promise<AppContext> {
-  const logger = options.logger ?? createLogger(config.logLevel);
   // First: a bad stored secret stops start-up before anything is opened.
   const secret = loadOrCreateSecret(config.secret, config.dataDir);
+  const logger = options.logger ?? createLogger(config.logLevel, 'assay', { secrets: [...configSecrets(config), secret], destination: options.logDestination });
   const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
   try {
     const ran = await migrate(db);

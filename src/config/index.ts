@@ -245,6 +245,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** Every secret the configuration holds: the logger masks them wherever they would appear. */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.secret,
+    config.adminToken,
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+    config.slack?.appToken,
+    config.salesforce.webhookSecret,
+    config.salesforce.outbound?.token,
+    config.storage.s3?.secretAccessKey,
+    config.trainer?.secret,
+  ].filter((s): s is string => !!s);
+}
+
 /** One line per integration that is off, with the reason, for the start-up log. */
 export function integrationsOff(config: Config): string[] {
   const off: string[] = [];

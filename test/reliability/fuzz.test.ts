@@ -86,6 +86,18 @@ function generateBody(): Body {
   }
 }
 
+/** Inputs the adversarial review (issue 13, finding 6) saw answered with 500. */
+const soap = (inner: string, prolog = '') =>
+  `<?xml version="1.0"?>${prolog}<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>${ORG_ID}</OrganizationId><Notification><Id>04l5e000000Abc1AAC</Id><sObject xsi:type="sf:Test_Kit__c" xmlns:sf="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><sf:Id>a0B5e000000AbcdEAC</sf:Id>${inner}</sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>`;
+const HOSTILE: Body[] = [
+  { kind: 'SOAP nested 5,000+', body: soap('<a>'.repeat(5500) + '</a>'.repeat(5500)), contentType: 'text/xml' },
+  { kind: 'SOAP __proto__ field', body: soap('<sf:__proto__><x>1</x></sf:__proto__>'), contentType: 'text/xml' },
+  { kind: 'SOAP constructor field', body: soap('<sf:constructor>x</sf:constructor>'), contentType: 'text/xml' },
+  { kind: 'SOAP entity blow-up', body: soap(`<sf:Name>${'&e;'.repeat(3000)}</sf:Name>`, `<!DOCTYPE x [<!ENTITY e "${'e'.repeat(4000)}">]>`), contentType: 'text/xml' },
+  { kind: 'JSON nested 100,000', body: `{"ChangeEventHeader":{"entityName":"Test_Kit__c","changeType":"UPDATE"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, contentType: 'application/json' },
+  { kind: 'JSON __proto__', body: '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ChangeEventHeader":{"entityName":"x","changeType":"UPDATE"}}', contentType: 'application/json' },
+];
+
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', 'text/plain', 'application/octet-stream', '', 'garbage/; ;;='];
 
 interface Target {
@@ -170,7 +182,7 @@ describe('fuzzing every endpoint', () => {
     const list = targets();
     const perTarget = Number(process.env.FUZZ_PER_ENDPOINT ?? 15);
     // Generated up front, so the seed alone decides every request whatever the timing.
-    const fixed: Body[] = [{ kind: 'JSON null', body: 'null', contentType: 'application/json' }, { kind: 'oversized', body: Buffer.alloc(3_000_000, 0x7b) }];
+    const fixed: Body[] = [{ kind: 'JSON null', body: 'null', contentType: 'application/json' }, { kind: 'oversized', body: Buffer.alloc(3_000_000, 0x7b) }, ...HOSTILE];
     const requests = list.flatMap((t) =>
       [...fixed, ...Array.from({ length: perTarget }, generateBody)].map(({ kind, body, contentType: fixedType }) => {
         const buf = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
