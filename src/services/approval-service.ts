@@ -76,13 +76,14 @@ export async function decideModel(dataSource: DataSource, input: DecisionInput, 
   if (input.decision === 'rejected' && !reason) throw new ValidationError('Say why the model is rejected', 'reason');
   const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
   if (!model) throw new NotFoundError('Model', input.modelId);
-  const earlier = await findDecision(dataSource.manager, model.id);
-  if (earlier) throw await tooLate(dataSource, input, earlier);
+  // Permission first: someone who may not decide learns only that, not who decided (or when).
   const check = checkApproverAction({ actor: input.actor, action: input.decision === 'approved' ? 'approve' : 'reject', approvers: input.approvers, requestedBy: await requesterOf(dataSource.manager, model) });
   if (!check.allowed) {
     await recordDenied(dataSource, input.actor, input.decision === 'approved' ? 'approve' : 'reject', model.id, check.reason);
     throw new ForbiddenError(check.reason);
   }
+  const earlier = await findDecision(dataSource.manager, model.id);
+  if (earlier) throw await tooLate(dataSource, input, earlier);
   const actor = slackUser(input.actor);
   let decided: Decided;
   try {
