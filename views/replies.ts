@@ -1,5 +1,6 @@
 // Short answers to /assay subcommands (ephemeral unless said otherwise), Details and Reject modals.
 import type { KnownBlock, ModalView } from '@slack/types';
+import { FIELD_LIMITS } from '../src/domain/limits.js';
 import { capBlocks, context, escapeMrkdwn, input, LIMITS, modal, section, slackDate, userMention } from './blocks.js';
 import { metricLines } from './training-message.js';
 
@@ -69,6 +70,6 @@ export function rejectModal(input_: { modelId: string; modelName: string; channe
     submit: 'Reject',
     close: 'Cancel',
     privateMetadata: JSON.stringify({ modelId: input_.modelId, channel: input_.channel ?? null, ts: input_.ts ?? null }),
-    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 1000 })],
+    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: FIELD_LIMITS.reason }, { hint: `3 to ${FIELD_LIMITS.reason} characters.` })],
   });
 }

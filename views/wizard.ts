@@ -1,6 +1,7 @@
 // The training wizard: one modal whose submit moves it to the next step (response_action:
 // update). private_metadata carries only the wizard session id; the rest lives in the database.
 import type { KnownBlock, ModalView, MrkdwnOption, PlainTextOption } from '@slack/types';
+import { FIELD_LIMITS } from '../src/domain/limits.js';
 import { context, divider, escapeMrkdwn, input, LIMITS, modal, option, plain, section, truncate } from './blocks.js';
 
 export const WIZARD_CALLBACK = { kits: 'wizard_kits', options: 'wizard_options', labels: 'wizard_labels', dataset: 'wizard_dataset' } as const;
@@ -66,7 +67,7 @@ export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[] 
     if (o.exampleImageUrl && /^https:\/\//.test(o.exampleImageUrl)) {
       blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${o.name}`, 2000) });
     }
-    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: 100, placeholder: plain('e.g. red light') }));
+    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: FIELD_LIMITS.labelName, placeholder: plain('e.g. red light') }, { hint: `Up to ${FIELD_LIMITS.labelName} letters, digits, spaces, "_", "." or "-".` }));
   }
   return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
@@ -84,9 +85,9 @@ const numberInput = (blockId: string, label: string, value: number, decimal: boo
 export function datasetView(v: DatasetViewInput): ModalView {
   const blocks: KnownBlock[] = [
     section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
-    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: 100 }, { hint: 'Lowercase letters, digits, "_", "." and "-".' }),
+    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: FIELD_LIMITS.datasetName }, { hint: `Lowercase letters, digits, "_", "." and "-"; up to ${FIELD_LIMITS.datasetName} characters.` }),
     input('dataset_file', 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
-    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: 'Use a link for datasets over 10 MB.' }),
+    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: `https only, up to ${FIELD_LIMITS.url} characters. Use a link for datasets over 10 MB.` }),
   ];
   if (v.latest) {
     const name = `*${escapeMrkdwn(v.latest.modelName)}* (v${v.latest.modelVersion}, ${v.latest.status})`;

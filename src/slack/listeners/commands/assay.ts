@@ -2,6 +2,7 @@
 // wizard modal straight away (trigger_id lives 3 s) and fills it once the kits are read.
 import { randomUUID } from 'node:crypto';
 import type { App, SlashCommand } from '@slack/bolt';
+import { FIELD_LIMITS } from '../../../domain/index.js';
 import { JOBS } from '../../../jobs/names.js';
 import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
@@ -89,6 +90,10 @@ async function openWizard(deps: SlackDeps, command: SlashCommand): Promise<void>
 
 export function registerAssayCommand(app: App, deps: SlackDeps): void {
   app.command('/assay', async ({ command, ack }) => {
+    if (command.text.length > FIELD_LIMITS.command) {
+      await ack({ response_type: 'ephemeral', ...usageReply(`That is more than ${FIELD_LIMITS.command} characters; /assay commands are short.`) } as never);
+      return;
+    }
     const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
     if (sub === 'train') {
       await ack();
