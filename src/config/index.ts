@@ -70,6 +70,7 @@ const envSchema = z.object({
   SF_ORG_ID: z.preprocess(emptyToUndefined, z.string().regex(/^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/, 'must be an org id (00D...)').optional()),
   SF_OUTBOUND_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   SF_RECONCILE_INTERVAL: z.preprocess(emptyToUndefined, z.string().default('1 hour')),
+  SF_MAX_CLOCK_SKEW_SECONDS: int(300, 0),
   SF_KIT_OBJECT: z.preprocess(emptyToUndefined, z.string().default('Test_Kit__c')),
   SF_OPTION_OBJECT: z.preprocess(emptyToUndefined, z.string().default('AI_Option__c')),
   SF_LINK_OBJECT: z.preprocess(emptyToUndefined, z.string().default('Kit_AI_Option__c')),
@@ -155,6 +156,8 @@ export interface Config {
     webhookSecret: string | undefined;
     outbound: { orgId: string; token: string } | undefined;
     reconcileInterval: string;
+    /** Salesforce timestamps further in the future than this are clamped to now (and reported). */
+    maxClockSkewSeconds: number;
     objects: { kit: string; option: string; link: string; linkRelationship: string };
   };
   storage: {
@@ -219,6 +222,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.SF_WEBHOOK_SECRET,
       outbound: e.SF_ORG_ID ? { orgId: e.SF_ORG_ID, token: e.SF_OUTBOUND_TOKEN! } : undefined,
       reconcileInterval: e.SF_RECONCILE_INTERVAL,
+      maxClockSkewSeconds: e.SF_MAX_CLOCK_SKEW_SECONDS,
       objects: { kit: e.SF_KIT_OBJECT, option: e.SF_OPTION_OBJECT, link: e.SF_LINK_OBJECT, linkRelationship: e.SF_LINK_RELATIONSHIP },
     },
     storage: {

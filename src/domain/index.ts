@@ -7,3 +7,4 @@ export * from './permissions.js';
 export * from './state-machines.js';
 export * from './versioning.js';
 export * from './limits.js';
+export * from './clock.js';
