@@ -17,8 +17,9 @@ export const USAGE = [
   '*/assay help* — this list',
 ].join('\n');
 
-export const usageReply = (problem?: string) => ({ text: problem ?? 'Assay commands', blocks: [...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []), section(USAGE)] });
+export const usageReply = (problem?: string) => ({ text: problem ? escapeMrkdwn(problem) : 'Assay commands', blocks: [...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []), section(USAGE)] });
 
+/** `text` is mrkdwn as given: escape what came from outside (escapeMrkdwn) before passing it. */
 export const textReply = (text: string) => ({ text, blocks: [section(text)] });
 
 export function kitsReply(kits: { kitId: string; kitName: string; selectableOptions: number }[], total: number, search?: string): { text: string; blocks: KnownBlock[] } {
