@@ -8,6 +8,9 @@ import { createAgenda, queueFor, stopAgenda } from '../jobs/job-system.js';
 import { agendaRegistry } from '../jobs/handlers/registry.js';
 import { jobModules } from '../jobs/handlers/index.js';
 import { createHttpApp } from '../http/app.js';
+import { startMetricsServer } from '../http/metrics-route.js';
+import { edgeHeartbeatAges, trainingsByStatus } from '../services/ops-metrics-service.js';
+import { Metrics } from './metrics.js';
 import { seedCatalog } from '../services/seed-service.js';
 import { systemActor } from '../services/audit.js';
 import { AiOption } from '../db/entities/index.js';
@@ -36,6 +39,8 @@ export interface RunningAssay {
   ctx: AppContext;
   server?: http.Server;
   url?: string;
+  /** The separate metrics listener (ASSAY_METRICS_PORT), when configured. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -56,7 +61,12 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
     const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
     const artifacts = await createArtifactStore(config);
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret };
+    const metrics = new Metrics({
+      jobs: () => agenda.getJobsOverview(),
+      trainings: () => trainingsByStatus(db.dataSource),
+      edges: () => edgeHeartbeatAges(db.dataSource),
+    });
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret, metrics };
   } catch (e) {
     await db.close();
     throw e;
@@ -71,11 +81,12 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   let server: http.Server | undefined;
   let url: string | undefined;
   let stopSlack: () => Promise<void> = async () => undefined;
+  let metricsServer: http.Server | undefined;
   try {
     // Slack posts progress and notices from whichever role emits the events.
     stopSlack = await attachSlack(ctx, { web });
     if (worker) {
-      const registry = agendaRegistry(ctx.agenda);
+      const registry = agendaRegistry(ctx.agenda, ctx.metrics);
       for (const register of jobModules) register(registry, ctx);
       await ctx.agenda.start();
       await registry.scheduleRecurring();
@@ -90,7 +101,10 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
       const port = (server.address() as AddressInfo).port;
       url = `http://127.0.0.1:${port}`;
     }
+    if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
   } catch (e) {
+    server?.close();
+    metricsServer?.close();
     await stopAgenda(ctx.agenda);
     await ctx.db.close();
     throw e;
@@ -103,11 +117,13 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     ctx,
     server,
     url,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
     async stop() {
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await stopSlack();
       await stopAgenda(ctx.agenda);
       await ctx.db.close();

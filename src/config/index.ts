@@ -47,6 +47,8 @@ const envSchema = z.object({
   ASSAY_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   ASSAY_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   ASSAY_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  ASSAY_METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  ASSAY_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   MONGODB_URL: optionalUrl(['mongodb:', 'mongodb+srv:']),
@@ -134,6 +136,8 @@ export interface Config {
   /** Signs download URLs and derives other keys. From ASSAY_SECRET, else made once per data folder. */
   secret: string | undefined;
   adminToken: string | undefined;
+  /** GET /metrics: bearer token (off without it), and an optional port of its own. */
+  metrics: { token: string | undefined; port: number | undefined };
   database: { url: string | undefined; embeddedDir: string };
   mongodbUrl: string | undefined;
   slack:
@@ -200,6 +204,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     secret: e.ASSAY_SECRET,
     adminToken: e.ASSAY_ADMIN_TOKEN,
+    metrics: { token: e.ASSAY_METRICS_TOKEN, port: e.ASSAY_METRICS_PORT },
     database: { url: e.DATABASE_URL, embeddedDir: path.join(dataDir, 'db') },
     mongodbUrl: e.MONGODB_URL,
     slack: e.SLACK_BOT_TOKEN
@@ -254,6 +259,7 @@ export function configSecrets(config: Config): string[] {
   return [
     config.secret,
     config.adminToken,
+    config.metrics.token,
     config.slack?.botToken,
     config.slack?.signingSecret,
     config.slack?.appToken,

@@ -9,7 +9,9 @@ import { OUTBOUND_ACK, OutboundMessageError, parseOutboundMessage } from '../sal
 import { sameSecret, verifySignature } from '../salesforce/signature.js';
 import type { InboundEvent } from '../salesforce/inbound-event.js';
 import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
+import type { WebhookSource } from '../app/metrics.js';
 import { readBody, parseJsonBody } from './body.js';
+import { countRefusals } from './metrics-route.js';
 import { HttpError } from './errors.js';
 import { registerOperation } from './openapi.js';
 
@@ -20,7 +22,7 @@ export const SALESFORCE_OUTBOUND_PATH = '/webhooks/salesforce/outbound/:token';
 let enqueuesInFlight = 0;
 const MAX_ENQUEUES_IN_FLIGHT = 500;
 
-async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[]): Promise<StoredEvents> {
+async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[], source: WebhookSource): Promise<StoredEvents> {
   let stored: StoredEvents;
   try {
     stored = await storeEvents(ctx.db.dataSource, events);
@@ -28,6 +30,9 @@ async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[]): Promise
     ctx.logger.error({ err }, 'could not store Salesforce events; answering 503 so Salesforce retries');
     throw new HttpError(503, 'events not stored, retry later');
   }
+  ctx.metrics.webhook(source, 'stored', stored.stored);
+  ctx.metrics.webhook(source, 'duplicate', stored.duplicates);
+  ctx.metrics.webhook(source, 'ignored', stored.ignored);
   if (stored.pending.length === 0) return stored;
   // The stored row (status 'received') is the durable part: Salesforce may have its Ack now.
   // A lost enqueue is healed by a redelivery or by the reconcile sweep of unapplied events.
@@ -67,7 +72,7 @@ const soapBody = readBody({ limitBytes: MAX_BODY, types: ['text/xml', 'applicati
 export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void {
   const sf = ctx.config.salesforce;
 
-  app.post(SALESFORCE_WEBHOOK_PATH, jsonBody, async (req: Request, res: Response) => {
+  app.post(SALESFORCE_WEBHOOK_PATH, countRefusals(ctx.metrics, 'salesforce_cdc'), jsonBody, async (req: Request, res: Response) => {
     if (!sf.webhookSecret) throw new HttpError(404, 'the Salesforce change webhook is not configured (SF_WEBHOOK_SECRET)');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifySignature(sf.webhookSecret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
@@ -77,11 +82,11 @@ export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void 
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `not a change event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
     }
-    const stored = await storeAndEnqueue(ctx, toInboundEvents(parsed.data));
+    const stored = await storeAndEnqueue(ctx, toInboundEvents(parsed.data), 'salesforce_cdc');
     res.json({ stored: stored.stored, duplicates: stored.duplicates, ignored: stored.ignored });
   });
 
-  app.post(SALESFORCE_OUTBOUND_PATH, soapBody, async (req: Request, res: Response) => {
+  app.post(SALESFORCE_OUTBOUND_PATH, countRefusals(ctx.metrics, 'salesforce_outbound'), soapBody, async (req: Request, res: Response) => {
     if (!sf.outbound) throw new HttpError(404, 'Salesforce Outbound Messages are not configured (SF_ORG_ID, SF_OUTBOUND_TOKEN)');
     if (!sameSecret(String(req.params.token ?? ''), sf.outbound.token)) throw new HttpError(403, 'unknown endpoint token');
     let message;
@@ -93,7 +98,7 @@ export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void 
     }
     // 15- and 18-character ids of the same org share their first 15 characters.
     if (message.organizationId.slice(0, 15) !== sf.outbound.orgId.slice(0, 15)) throw new HttpError(403, 'OrganizationId does not match SF_ORG_ID');
-    await storeAndEnqueue(ctx, message.events);
+    await storeAndEnqueue(ctx, message.events, 'salesforce_outbound');
     res.status(200).type('text/xml; charset=utf-8').send(OUTBOUND_ACK);
   });
 }

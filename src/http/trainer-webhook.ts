@@ -8,6 +8,7 @@ import { applyTrainerUpdate, ArtifactRefusedError, trainerCallbackSchema, Transi
 import { ArtifactNotFoundError, assertArtifactPath } from '../storage/artifact-store.js';
 import { verifyArtifactLink } from '../storage/artifact-links.js';
 import { parseJsonBody, readBody } from './body.js';
+import { countRefusals } from './metrics-route.js';
 import { HttpError } from './errors.js';
 import { registerOperation } from './openapi.js';
 
@@ -31,7 +32,7 @@ registerOperation({
 });
 
 export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
-  app.post('/webhooks/trainer', readBody({ limitBytes: 256 * 1024, types: ['application/json'] }), async (req, res) => {
+  app.post('/webhooks/trainer', countRefusals(ctx.metrics, 'trainer'), readBody({ limitBytes: 256 * 1024, types: ['application/json'] }), async (req, res) => {
     const trainer = ctx.config.trainer;
     if (!trainer) throw new HttpError(503, 'the remote trainer is not configured (TRAINER_URL, TRAINER_SECRET)');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -39,7 +40,9 @@ export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
     if (refused) throw new HttpError(401, `trainer callback refused: ${refused}`);
     const update = trainerCallbackSchema.parse(parseJsonBody(body, 'the callback body'));
     try {
-      res.json(await applyTrainerUpdate(ctx, update));
+      const outcome = await applyTrainerUpdate(ctx, update);
+      ctx.metrics.webhook('trainer', outcome.status === 'duplicate' ? 'duplicate' : 'stored');
+      res.json(outcome);
     } catch (e) {
       if (e instanceof UnknownTrainerJobError) throw new HttpError(404, e.message);
       if (e instanceof ArtifactRefusedError) throw new HttpError(422, e.message);

@@ -53,6 +53,8 @@ export interface ApplyOutcome {
   status: 'applied' | 'ignored' | 'failed' | 'skipped';
   detail?: string;
   change?: CatalogChange;
+  /** When the event was stored (for the apply-lag metric); absent when nothing was done. */
+  receivedAt?: Date;
 }
 
 async function finish(m: EntityManager, id: string, status: 'applied' | 'ignored' | 'failed', error: string | null) {
@@ -194,7 +196,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
   const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
     await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
-    return { status, detail: detail ?? undefined };
+    return { status, detail: detail ?? undefined, receivedAt: event.receivedAt };
   };
   const kind = kindOf(deps.config, event.entityName);
   if (!kind) return done('ignored', `${event.entityName ?? 'unknown object'} is not a synced object`);
@@ -234,7 +236,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!written) return { status: 'skipped', detail: 'applied by another worker' };
   await noticeArchived(deps, written.notices);
   await noticeFutureStamps(deps, clamped);
-  return { status: 'applied', change: written.change };
+  return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
 }
 
 export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {

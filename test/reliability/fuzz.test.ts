@@ -16,6 +16,7 @@ const WEBHOOK_SECRET = 'whsec-fuzz-0123456789abcdef';
 const OUTBOUND_TOKEN = 'om-token-fuzz-0123456789abcdef';
 const TRAINER_SECRET = 'trainer-secret-fuzz-0123456789';
 const ADMIN_TOKEN = 'admin-token-fuzz-0123456789';
+const METRICS_TOKEN = 'metrics-token-fuzz-0123456789';
 const ORG_ID = '00D5e000000KQ2eEAG';
 
 /** mulberry32: small, seeded, deterministic. */
@@ -139,6 +140,7 @@ function targets(): Target[] {
     { name: 'healthz', method: 'GET', path: () => '/healthz' + garbageQuery(), json: true, headers: garbage },
     { name: 'readyz', method: 'GET', path: () => '/readyz', json: true, headers: garbage },
     { name: 'openapi', method: 'GET', path: () => '/openapi.json' + garbageQuery(), json: true, headers: garbage },
+    { name: 'metrics', method: r.pick(['GET', 'POST']), path: () => '/metrics' + garbageQuery(), json: true, headers: () => ({ authorization: r.next() < 0.5 ? `Bearer ${METRICS_TOKEN}` : garbageAuth() }) },
     { name: 'healthz POST', method: 'POST', path: () => '/healthz', json: true, headers: none },
     { name: 'sf webhook unsigned', method: 'POST', path: () => '/webhooks/salesforce', json: true, headers: garbage },
     { name: 'sf webhook signed', method: 'POST', path: () => '/webhooks/salesforce', json: true, headers: sfSigned },
@@ -165,7 +167,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   assay = await startTestAssay(
-    { ...SLACK_ENV, SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG_ID, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, TRAINER_URL: 'https://trainer.fuzz.example.com', TRAINER_SECRET, ASSAY_ADMIN_TOKEN: ADMIN_TOKEN, SF_RECONCILE_INTERVAL: 'off' },
+    { ...SLACK_ENV, SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG_ID, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, TRAINER_URL: 'https://trainer.fuzz.example.com', TRAINER_SECRET, ASSAY_ADMIN_TOKEN: ADMIN_TOKEN, ASSAY_METRICS_TOKEN: METRICS_TOKEN, SF_RECONCILE_INTERVAL: 'off' },
     { worker: false },
   );
   edgeToken = (await addEdge(assay.ctx.db.dataSource.manager, 'edge-fuzz', systemActor)).token;
