@@ -10,6 +10,7 @@ export interface BenchResult {
 
 const titles: Record<string, string> = {
   'coco-eval': 'COCO evaluation (5,000 images, 80 classes)',
+  'detect-eval': 'Detector evaluation end to end (reference case): Assay vs the Python reference pipeline',
   training: 'Training throughput: wasm path vs tfjs cpu backend',
   evaluation: 'Evaluation throughput: Assay vs bare onnxruntime-node',
   'webhook-ingest': 'Salesforce webhook ingest vs plain pg INSERT loop',

@@ -1,6 +1,7 @@
 import { migrateCommand, seedCommand } from './database.js';
 import { startCommand } from './start.js';
 import { evalCocoCommand } from './eval-coco.js';
+import { evaluateCommand } from './evaluate.js';
 import { edgeCommand } from './edge.js';
 import { historyCommand } from './history.js';
 import { demoCommand } from './demo.js';
@@ -8,7 +9,7 @@ import { syncCommand } from './sync.js';
 import { cancelCommand } from './cancel.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, demoCommand, evalCocoCommand, cancelCommand];
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, demoCommand, evaluateCommand, evalCocoCommand, cancelCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

@@ -56,7 +56,7 @@ function splitOf(image: CocoImage): Split {
 }
 
 /** Decodes to raw 8-bit RGB, honouring EXIF orientation (annotators see the oriented image). */
-async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+export async function decodeRgb(encoded: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(encoded).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels === 3) return { data, width: info.width, height: info.height };
   const rgb = Buffer.alloc(info.width * info.height * 3);
@@ -95,7 +95,10 @@ export async function buildCropSet(
     const anns = byImage.get(String(image.id)) ?? [];
     const crops: Array<{ x: Float32Array; y: number }> = [];
     if (anns.length === 0) return crops;
-    const { data, width, height } = await decodeRgb(await loadImage(image));
+    const bytes = await loadImage(image);
+    const { data, width, height } = await decodeRgb(bytes).catch((e: Error) => {
+      throw new Error(`image ${JSON.stringify(image.id)}${image.file_name.startsWith('data:') ? '' : ` (${image.file_name})`} cannot be decoded: ${e.message.split('\n')[0]}`, { cause: e });
+    });
     for (const { ann, label } of anns) {
       const [bx, by, bw, bh] = ann.bbox;
       const left = Math.max(0, Math.floor(bx));

@@ -108,7 +108,7 @@ const ROWS: readonly [boolean, number | undefined, string, number][] = [
 ];
 
 /** The 12 lines pycocotools' COCOeval.summarize() prints, byte for byte. */
-export function formatCocoStats(result: CocoEvalResult): string {
+export function formatCocoStats(result: Pick<CocoEvalResult, 'stats'>): string {
   const allIou = `${pyFixed(IOU_THRESHOLDS[0], 2)}:${pyFixed(IOU_THRESHOLDS[IOU_THRESHOLDS.length - 1], 2)}`;
   return ROWS.map(([ap, iou, area, maxDets], i) => {
     const title = (ap ? 'Average Precision' : 'Average Recall').padEnd(18);

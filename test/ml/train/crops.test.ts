@@ -91,4 +91,14 @@ describe('buildCropSet', () => {
       expect(pixel(3, p)).toEqual([0, 0, 1]); // alpha dropped, colour kept
     }
   });
+
+  it('names the image that does not decode', async () => {
+    const coco: CocoDataset = {
+      images: [{ id: 7, file_name: 'photos/broken.png', split: 'test' }],
+      categories: [{ id: 1, name: 'red' }],
+      annotations: [{ id: 1, image_id: 7, category_id: 1, bbox: [0, 0, 4, 4] }],
+    };
+    await expect(buildCropSet(coco, async () => Buffer.from('not an image'), { red: 0 }, 4))
+      .rejects.toThrow(/^image 7 \(photos\/broken\.png\) cannot be decoded: Input buffer contains unsupported image format$/);
+  });
 });
