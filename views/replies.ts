@@ -1,6 +1,5 @@
 // Short answers to /assay subcommands (ephemeral unless said otherwise), Details and Reject modals.
 import type { KnownBlock, ModalView } from '@slack/types';
-import { FIELD_LIMITS } from '../src/domain/limits.js';
 import { capBlocks, context, escapeMrkdwn, input, LIMITS, modal, section, slackDate, userMention } from './blocks.js';
 import { metricLines } from './training-message.js';
 
@@ -64,13 +63,14 @@ export function detailsModal(m: { modelName: string; modelVersion: number; statu
 
 export const REJECT_CALLBACK = 'model_reject_reason';
 
-export function rejectModal(input_: { modelId: string; modelName: string; channel?: string; ts?: string }): ModalView {
+/** `maxLength`: the reason cap (src/domain/limits.ts), said in the input. */
+export function rejectModal(input_: { modelId: string; modelName: string; channel?: string; ts?: string; maxLength: number }): ModalView {
   return modal({
     callbackId: REJECT_CALLBACK,
     title: 'Reject model',
     submit: 'Reject',
     close: 'Cancel',
     privateMetadata: JSON.stringify({ modelId: input_.modelId, channel: input_.channel ?? null, ts: input_.ts ?? null }),
-    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: FIELD_LIMITS.reason }, { hint: `3 to ${FIELD_LIMITS.reason} characters.` })],
+    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: input_.maxLength }, { hint: `3 to ${input_.maxLength} characters.` })],
   });
 }

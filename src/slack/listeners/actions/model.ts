@@ -3,7 +3,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { AlreadyDecidedError, authorize, decideModel, findModelSummary } from '../../../services/approval-service.js';
 import { deploymentPreview } from '../../../services/deployment-service.js';
-import { ForbiddenError } from '../../../domain/index.js';
+import { FIELD_LIMITS, ForbiddenError } from '../../../domain/index.js';
 import { deployModal } from '../../../../views/deploy.js';
 import { detailsModal, rejectModal } from '../../../../views/replies.js';
 import { ACTIONS } from '../../../../views/training-message.js';
@@ -66,7 +66,7 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
         return tellUser(deps, where.channel, body.user.id, `:no_entry: ${explainMrkdwn(deps, err, 'rejecting the model')}`);
       }
     }
-    await deps.client.views.open({ trigger_id: body.trigger_id, view: rejectModal({ modelId: model.id, modelName: model.modelName, channel: where.channel, ts: where.ts }) });
+    await deps.client.views.open({ trigger_id: body.trigger_id, view: rejectModal({ modelId: model.id, modelName: model.modelName, channel: where.channel, ts: where.ts, maxLength: FIELD_LIMITS.reason }) });
   });
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.details, async ({ ack, body, action }) => {
