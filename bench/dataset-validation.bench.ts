@@ -57,7 +57,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const dataset = { source: 'url', sourceUri: `${base}/coco.json` } as Dataset;
       const t0 = performance.now();
       const result = await intakeDataset(dataset, ['green_light', 'red_light'], { datasetId: '00000000-0000-4000-8000-000000000000', trainingUid: '00000000-0000-4000-8000-000000000000' }, {
-        config: { fetch: { maxBytes: 50 * 1024 * 1024, timeoutMs: 60_000, allowHttp: true, allowPrivate: true }, slack: undefined },
+        config: { fetch: { maxBytes: 50 * 1024 * 1024, timeoutMs: 60_000, allowHttp: true, allowPrivate: true }, images: { maxPixels: 40_000_000, concurrency: 2 }, slack: undefined },
         artifacts: new LocalArtifactStore(dir),
       });
       intakeMs.push(performance.now() - t0);

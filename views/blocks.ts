@@ -2,6 +2,9 @@
 // once (option text 75, values 150, section text 3000, header 150, blocks per surface), so a
 // long kit name or a big catalog degrades to a truncated label, never to a rejected view.
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
+import { escapeMrkdwn } from './mrkdwn.js';
+
+export { escapeMrkdwn };
 
 export const LIMITS = { optionText: 75, optionValue: 150, sectionText: 3000, header: 150, modalTitle: 24, staticOptions: 100, modalBlocks: 100, messageBlocks: 50, homeBlocks: 100 } as const;
 
@@ -11,10 +14,6 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : chars.slice(0, Math.max(0, max - 1)).join('') + '…';
 }
 
-/** mrkdwn control characters in user-provided text (kit names, reasons) must not format. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 export const plain = (text: string, max: number = LIMITS.sectionText) => ({ type: 'plain_text' as const, text: truncate(text, max), emoji: true });
 export const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text: truncate(text, LIMITS.sectionText) });

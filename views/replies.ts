@@ -16,8 +16,9 @@ export const USAGE = [
   '*/assay help* — this list',
 ].join('\n');
 
-export const usageReply = (problem?: string) => ({ text: problem ?? 'Assay commands', blocks: [...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []), section(USAGE)] });
+export const usageReply = (problem?: string) => ({ text: problem ? escapeMrkdwn(problem) : 'Assay commands', blocks: [...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []), section(USAGE)] });
 
+/** `text` is mrkdwn as given: escape what came from outside (escapeMrkdwn) before passing it. */
 export const textReply = (text: string) => ({ text, blocks: [section(text)] });
 
 export function kitsReply(kits: { kitId: string; kitName: string; selectableOptions: number }[], total: number, search?: string): { text: string; blocks: KnownBlock[] } {
@@ -62,13 +63,14 @@ export function detailsModal(m: { modelName: string; modelVersion: number; statu
 
 export const REJECT_CALLBACK = 'model_reject_reason';
 
-export function rejectModal(input_: { modelId: string; modelName: string; channel?: string; ts?: string }): ModalView {
+/** `maxLength`: the reason cap (src/domain/limits.ts), said in the input. */
+export function rejectModal(input_: { modelId: string; modelName: string; channel?: string; ts?: string; maxLength: number }): ModalView {
   return modal({
     callbackId: REJECT_CALLBACK,
     title: 'Reject model',
     submit: 'Reject',
     close: 'Cancel',
     privateMetadata: JSON.stringify({ modelId: input_.modelId, channel: input_.channel ?? null, ts: input_.ts ?? null }),
-    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 1000 })],
+    blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: input_.maxLength }, { hint: `3 to ${input_.maxLength} characters.` })],
   });
 }

@@ -69,7 +69,8 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
     buttons.push(button('Details', ACTIONS.details, t.model.id));
     blocks.push(actions(`model:${t.model.id}`, buttons));
   }
-  return { text: `${title}: ${t.status}`, blocks: capBlocks(blocks, LIMITS.messageBlocks) };
+  // The header is plain text (shown as is); the fallback text is mrkdwn: escaped.
+  return { text: `${escapeMrkdwn(title)}: ${t.status}`, blocks: capBlocks(blocks, LIMITS.messageBlocks) };
 }
 
 export function validationReportMessage(r: { valid: boolean; report: Record<string, unknown> }): { text: string; blocks: KnownBlock[] } {

@@ -60,13 +60,14 @@ export function optionsView(input_: { sessionId: string; options: OptionItem[] }
   return modal({ callbackId: WIZARD_CALLBACK.options, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
 
-export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[] }): ModalView {
+/** `maxLength`: the label-name cap (src/domain/limits.ts), said in the input. */
+export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[]; maxLength: number }): ModalView {
   const blocks: KnownBlock[] = [section('*Step 3 of 4 — Label names.* These options have no annotation label yet. The name you give is saved for everyone and must match the category name in your COCO file.')];
   for (const o of input_.unlabeled.slice(0, 30)) {
     if (o.exampleImageUrl && /^https:\/\//.test(o.exampleImageUrl)) {
       blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${o.name}`, 2000) });
     }
-    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: 100, placeholder: plain('e.g. red light') }));
+    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: input_.maxLength, placeholder: plain('e.g. red light') }, { hint: `Up to ${input_.maxLength} letters, digits, spaces, "_", "." or "-".` }));
   }
   return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
@@ -76,6 +77,8 @@ export interface DatasetViewInput {
   datasetName: string;
   latest: { modelName: string; modelVersion: number; status: string } | null;
   defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
+  /** Caps of the typed fields (src/domain/limits.ts), said in the modal. */
+  limits: { datasetName: number; url: number };
 }
 
 const numberInput = (blockId: string, label: string, value: number, decimal: boolean, hint: string) =>
@@ -84,9 +87,9 @@ const numberInput = (blockId: string, label: string, value: number, decimal: boo
 export function datasetView(v: DatasetViewInput): ModalView {
   const blocks: KnownBlock[] = [
     section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
-    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: 100 }, { hint: 'Lowercase letters, digits, "_", "." and "-".' }),
+    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: v.limits.datasetName }, { hint: `Lowercase letters, digits, "_", "." and "-"; up to ${v.limits.datasetName} characters.` }),
     input('dataset_file', 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
-    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: 'Use a link for datasets over 10 MB.' }),
+    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: `https only, up to ${v.limits.url} characters. Use a link for datasets over 10 MB.` }),
   ];
   if (v.latest) {
     const name = `*${escapeMrkdwn(v.latest.modelName)}* (v${v.latest.modelVersion}, ${v.latest.status})`;

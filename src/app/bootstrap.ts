@@ -2,16 +2,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
-import { integrationsOff } from '../config/index.js';
+import { configSecrets, integrationsOff } from '../config/index.js';
 import { migrate, openDatabase } from '../db/database.js';
 import { createAgenda, queueFor, stopAgenda } from '../jobs/job-system.js';
 import { agendaRegistry } from '../jobs/handlers/registry.js';
 import { jobModules } from '../jobs/handlers/index.js';
 import { createHttpApp } from '../http/app.js';
+import { startMetricsServer } from '../http/metrics-route.js';
+import { edgeHeartbeatAges, trainingsByStatus } from '../services/ops-metrics-service.js';
+import { Metrics } from './metrics.js';
 import { seedCatalog } from '../services/seed-service.js';
 import { systemActor } from '../services/audit.js';
 import { AiOption } from '../db/entities/index.js';
 import type { AppContext } from './context.js';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 import { AuditNotifier, FanOutNotifier } from './notifier.js';
 import { AssayEvents } from './events.js';
@@ -23,6 +27,8 @@ export interface StartOptions {
   web?: boolean;
   worker?: boolean;
   logger?: Logger;
+  /** Where the logger made from the configuration writes (default stdout); ignored when `logger` is given. */
+  logDestination?: DestinationStream;
   /** Seed the AI options and demo kits when the catalog is empty (the first start). */
   seedIfEmpty?: boolean;
   /** Agenda polling interval override (tests). */
@@ -33,11 +39,15 @@ export interface RunningAssay {
   ctx: AppContext;
   server?: http.Server;
   url?: string;
+  /** The separate metrics listener (ASSAY_METRICS_PORT), when configured. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
 export async function openContext(config: Config, options: StartOptions = {}): Promise<AppContext> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  // First: a bad stored secret stops start-up before anything is opened.
+  const secret = loadOrCreateSecret(config.secret, config.dataDir);
+  const logger = options.logger ?? createLogger(config.logLevel, 'assay', { secrets: [...configSecrets(config), secret], destination: options.logDestination });
   const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
   try {
     const ran = await migrate(db);
@@ -51,7 +61,12 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
     const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
     const artifacts = await createArtifactStore(config);
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret: loadOrCreateSecret(config.secret, config.dataDir) };
+    const metrics = new Metrics({
+      jobs: () => agenda.getJobsOverview(),
+      trainings: () => trainingsByStatus(db.dataSource),
+      edges: () => edgeHeartbeatAges(db.dataSource),
+    });
+    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret, metrics };
   } catch (e) {
     await db.close();
     throw e;
@@ -66,11 +81,12 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   let server: http.Server | undefined;
   let url: string | undefined;
   let stopSlack: () => Promise<void> = async () => undefined;
+  let metricsServer: http.Server | undefined;
   try {
     // Slack posts progress and notices from whichever role emits the events.
     stopSlack = await attachSlack(ctx, { web });
     if (worker) {
-      const registry = agendaRegistry(ctx.agenda);
+      const registry = agendaRegistry(ctx.agenda, ctx.metrics);
       for (const register of jobModules) register(registry, ctx);
       await ctx.agenda.start();
       await registry.scheduleRecurring();
@@ -85,7 +101,10 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
       const port = (server.address() as AddressInfo).port;
       url = `http://127.0.0.1:${port}`;
     }
+    if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
   } catch (e) {
+    server?.close();
+    metricsServer?.close();
     await stopAgenda(ctx.agenda);
     await ctx.db.close();
     throw e;
@@ -98,11 +117,13 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     ctx,
     server,
     url,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
     async stop() {
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await stopSlack();
       await stopAgenda(ctx.agenda);
       await ctx.db.close();

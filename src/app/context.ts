@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import type { AssayEvents } from './events.js';
 import type { FanOutNotifier } from './notifier.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import type { Metrics } from './metrics.js';
 
 export interface AppContext {
   config: Config;
@@ -20,4 +21,6 @@ export interface AppContext {
   artifacts: ArtifactStore;
   /** Server secret (ASSAY_SECRET or the data folder's own). */
   secret: string;
+  /** Prometheus instruments of this process (src/app/metrics.ts). */
+  metrics: Metrics;
 }

@@ -2,13 +2,9 @@
 // half-configured integration stops start-up with one line naming the variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -51,6 +47,8 @@ const envSchema = z.object({
   ASSAY_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   ASSAY_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   ASSAY_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  ASSAY_METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  ASSAY_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   MONGODB_URL: optionalUrl(['mongodb:', 'mongodb+srv:']),
@@ -74,6 +72,7 @@ const envSchema = z.object({
   SF_ORG_ID: z.preprocess(emptyToUndefined, z.string().regex(/^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$/, 'must be an org id (00D...)').optional()),
   SF_OUTBOUND_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   SF_RECONCILE_INTERVAL: z.preprocess(emptyToUndefined, z.string().default('1 hour')),
+  SF_MAX_CLOCK_SKEW_SECONDS: int(300, 0),
   SF_KIT_OBJECT: z.preprocess(emptyToUndefined, z.string().default('Test_Kit__c')),
   SF_OPTION_OBJECT: z.preprocess(emptyToUndefined, z.string().default('AI_Option__c')),
   SF_LINK_OBJECT: z.preprocess(emptyToUndefined, z.string().default('Kit_AI_Option__c')),
@@ -92,6 +91,8 @@ const envSchema = z.object({
 
   DATASET_MAX_BYTES: int(200 * 1024 * 1024, 1),
   DATASET_FETCH_TIMEOUT_MS: int(60_000, 1),
+  DATASET_MAX_IMAGE_PIXELS: int(40_000_000, 1),
+  DATASET_DECODE_CONCURRENCY: int(2, 1),
   ASSAY_ALLOW_HTTP_FETCH: bool(false),
   ASSAY_ALLOW_PRIVATE_FETCH: bool(false),
   TRAINING_CONCURRENCY: int(1, 1),
@@ -136,6 +137,8 @@ export interface Config {
   /** Signs download URLs and derives other keys. From ASSAY_SECRET, else made once per data folder. */
   secret: string | undefined;
   adminToken: string | undefined;
+  /** GET /metrics: bearer token (off without it), and an optional port of its own. */
+  metrics: { token: string | undefined; port: number | undefined };
   database: { url: string | undefined; embeddedDir: string };
   mongodbUrl: string | undefined;
   slack:
@@ -158,6 +161,8 @@ export interface Config {
     webhookSecret: string | undefined;
     outbound: { orgId: string; token: string } | undefined;
     reconcileInterval: string;
+    /** Salesforce timestamps further in the future than this are clamped to now (and reported). */
+    maxClockSkewSeconds: number;
     objects: { kit: string; option: string; link: string; linkRelationship: string };
   };
   storage: {
@@ -168,6 +173,8 @@ export interface Config {
   };
   trainer: { url: string; secret: string } | undefined;
   fetch: { maxBytes: number; timeoutMs: number; allowHttp: boolean; allowPrivate: boolean };
+  /** Dataset images: refused above maxPixels from their header; at most `concurrency` decodes at once per process. */
+  images: { maxPixels: number; concurrency: number };
   trainingConcurrency: number;
   /** Data-parallel replicas per in-process training (undefined: one per core). */
   trainingThreads?: number;
@@ -200,6 +207,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     secret: e.ASSAY_SECRET,
     adminToken: e.ASSAY_ADMIN_TOKEN,
+    metrics: { token: e.ASSAY_METRICS_TOKEN, port: e.ASSAY_METRICS_PORT },
     database: { url: e.DATABASE_URL, embeddedDir: path.join(dataDir, 'db') },
     mongodbUrl: e.MONGODB_URL,
     slack: e.SLACK_BOT_TOKEN
@@ -222,6 +230,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.SF_WEBHOOK_SECRET,
       outbound: e.SF_ORG_ID ? { orgId: e.SF_ORG_ID, token: e.SF_OUTBOUND_TOKEN! } : undefined,
       reconcileInterval: e.SF_RECONCILE_INTERVAL,
+      maxClockSkewSeconds: e.SF_MAX_CLOCK_SKEW_SECONDS,
       objects: { kit: e.SF_KIT_OBJECT, option: e.SF_OPTION_OBJECT, link: e.SF_LINK_OBJECT, linkRelationship: e.SF_LINK_RELATIONSHIP },
     },
     storage: {
@@ -239,6 +248,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     trainer: e.TRAINER_URL ? { url: e.TRAINER_URL.replace(/\/$/, ''), secret: e.TRAINER_SECRET! } : undefined,
     fetch: { maxBytes: e.DATASET_MAX_BYTES, timeoutMs: e.DATASET_FETCH_TIMEOUT_MS, allowHttp: e.ASSAY_ALLOW_HTTP_FETCH, allowPrivate: e.ASSAY_ALLOW_PRIVATE_FETCH },
+    images: { maxPixels: e.DATASET_MAX_IMAGE_PIXELS, concurrency: e.DATASET_DECODE_CONCURRENCY },
     trainingConcurrency: e.TRAINING_CONCURRENCY,
     /** Data-parallel replicas per in-process training; undefined = one per core. */
     trainingThreads: e.TRAINING_THREADS || undefined,
@@ -247,6 +257,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     downloadUrlTtlSeconds: e.DOWNLOAD_URL_TTL_SECONDS,
     wizardTtlMinutes: e.WIZARD_TTL_MINUTES,
   };
+}
+
+/** Every secret the configuration holds: the logger masks them wherever they would appear. */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.secret,
+    config.adminToken,
+    config.metrics.token,
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+    config.slack?.appToken,
+    config.salesforce.webhookSecret,
+    config.salesforce.outbound?.token,
+    config.storage.s3?.secretAccessKey,
+    config.trainer?.secret,
+  ].filter((s): s is string => !!s);
 }
 
 /** One line per integration that is off, with the reason, for the start-up log. */

@@ -7,7 +7,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 
 export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
@@ -51,12 +51,33 @@ export interface FetchedStream {
 
 const defaultLookup: LookupAll = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
 
-/** True for addresses a server-side fetch may reach: public unicast only. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+const SIX_TO_FOUR = ipaddr.parseCIDR('2002::/16');
+
+/** The IPv4 address in the low 32 bits (NAT64) or in bits 16-47 (6to4). */
+function embeddedIPv4(ip: ipaddr.IPv6, at: 'low' | '6to4'): ipaddr.IPv4 {
+  const b = ip.toByteArray();
+  return new ipaddr.IPv4(at === 'low' ? b.slice(12, 16) : b.slice(2, 6));
+}
+
+/**
+ * True for addresses a server-side fetch may reach: global unicast only. IPv4: not loopback,
+ * private, link-local/metadata, CGNAT, multicast, reserved... IPv6: inside 2000::/3 and no
+ * special range, so IPv4-compatible (::/96) and other odd forms are out. Forms that embed an
+ * IPv4 address are judged by it: IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96, which DNS64
+ * networks hand out for public hosts) and 6to4 (2002::/16) pass only with a public IPv4 inside.
+ * Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48) are refused outright.
+ */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
-  return ip.range() === 'unicast';
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv4') return ip.range() === 'unicast';
+  const v6 = ip as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return isPublicAddress(v6.toIPv4Address().toString());
+  if (v6.match(NAT64_WELL_KNOWN)) return isPublicAddress(embeddedIPv4(v6, 'low').toString());
+  if (v6.match(SIX_TO_FOUR)) return isPublicAddress(embeddedIPv4(v6, '6to4').toString());
+  return v6.match(GLOBAL_UNICAST_V6) && v6.range() === 'unicast';
 }
 
 function redactUrl(u: URL): string {
@@ -75,8 +96,10 @@ async function checkedAddress(url: URL, opts: SafeFetchOptions): Promise<{ addre
     throw new FetchError('network', `cannot resolve ${host}: ${e.message}`);
   });
   if (addresses.length === 0) throw new FetchError('network', `cannot resolve ${host}`);
-  const bad = addresses.find((a) => !isPublicAddress(a.address));
-  if (bad) throw new FetchError('blocked_address', `${host} resolves to a non-public address (${bad.address}); refused`);
+  // The message never says what the name resolved to: that would map the private network.
+  if (addresses.some((a) => !isPublicAddress(a.address))) {
+    throw new FetchError('blocked_address', net.isIP(host) ? `${host} is not a public address; refused` : `${host} does not resolve to public addresses only; refused`);
+  }
   return addresses[0]!;
 }
 
@@ -102,7 +125,13 @@ function request(url: URL, pinned: { address: string; family: number } | null, o
   });
 }
 
-/** Opens a URL and returns its body as a capped stream. The caller must consume or destroy it. */
+/**
+ * Opens a URL and returns its body as a capped stream. One deadline (timeoutMs) covers the whole
+ * exchange — connect, headers, every redirect and the body — and when it passes, the socket is
+ * destroyed. Every refused response (redirect, error status, content type, size) is destroyed,
+ * never drained: a server that answers 404 and then trickles bytes must not hold a socket.
+ * The caller must consume or destroy the returned stream.
+ */
 export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): Promise<FetchedStream> {
   let url: URL;
   try {
@@ -111,11 +140,16 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
     throw new FetchError('blocked_url', 'not a valid URL');
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, opts.timeoutMs);
   const fail = (e: unknown): never => {
     clearTimeout(timer);
+    controller.abort(); // whatever is still open (a request, a socket) goes now
     if (e instanceof FetchError) throw e;
-    if (controller.signal.aborted) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
+    if (timedOut) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
     throw new FetchError('network', `${redactUrl(url)}: ${(e as Error).message}`);
   };
   const origin = url.origin;
@@ -124,21 +158,26 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
     let res: http.IncomingMessage;
     try {
       const pinned = await checkedAddress(url, opts);
+      if (timedOut) throw new FetchError('timeout', `${redactUrl(url)} did not answer within ${opts.timeoutMs} ms`);
       res = await request(url, pinned, { ...opts, headers }, controller.signal);
     } catch (e) {
       return fail(e);
     }
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {
-      res.resume();
+      res.destroy();
       if (hop >= (opts.maxRedirects ?? 3)) return fail(new FetchError('too_many_redirects', 'too many redirects'));
-      url = new URL(res.headers.location, url);
+      try {
+        url = new URL(res.headers.location, url);
+      } catch {
+        return fail(new FetchError('blocked_url', `${redactUrl(url)} redirects to an invalid URL`));
+      }
       // Credentials never follow a redirect to another origin.
       if (url.origin !== origin) headers = Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'authorization'));
       continue;
     }
     if (status !== 200) {
-      res.resume();
+      res.destroy();
       return fail(new FetchError('http_status', `${redactUrl(url)} answered HTTP ${status}`, status));
     }
     const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -159,14 +198,17 @@ export async function safeFetchStream(rawUrl: string, opts: SafeFetchOptions): P
         if (seen > opts.maxBytes) return cb(new FetchError('too_large', `${redactUrl(finalUrl)} is more than the ${opts.maxBytes} byte limit`));
         cb(null, chunk);
       },
-      flush(cb) {
-        clearTimeout(timer);
-        cb();
-      },
     });
-    res.on('error', (e) => cap.destroy(controller.signal.aborted ? new FetchError('timeout', `${redactUrl(finalUrl)} did not finish within ${opts.timeoutMs} ms`) : e));
-    cap.on('close', () => clearTimeout(timer));
-    res.pipe(cap);
+    // Errors (timeout, size, network) destroy both ends; the deadline holds until the body is done.
+    pipeline(res, cap, (err) => {
+      clearTimeout(timer);
+      if (err && !res.destroyed) res.destroy();
+    });
+    res.on('error', () => undefined);
+    controller.signal.addEventListener('abort', () => {
+      if (!cap.destroyed) cap.destroy(new FetchError('timeout', `${redactUrl(finalUrl)} did not finish within ${opts.timeoutMs} ms`));
+      res.destroy();
+    }, { once: true });
     return { stream: cap, contentType, contentLength, finalUrl: url.toString() };
   }
 }

@@ -3,7 +3,7 @@
 import { splitForImageId, type Split } from '../ml/dataset/crops.js';
 import type { Coco, CocoImageEntry } from './coco.js';
 
-export type ImageCheck = { ok: true; width: number; height: number } | { ok: false; reason: 'unreachable' | 'undecodable' | 'no_source'; message: string };
+export type ImageCheck = { ok: true; width: number; height: number } | { ok: false; reason: 'unreachable' | 'undecodable' | 'no_source' | 'too_large'; message: string };
 
 export type IssueCode =
   | 'invalid_json'
@@ -16,6 +16,7 @@ export type IssueCode =
   | 'box_out_of_bounds'
   | 'unreachable_images'
   | 'undecodable_images'
+  | 'oversized_images'
   | 'empty_split'
   | 'size_mismatch';
 
@@ -99,17 +100,19 @@ export function buildValidationReport(coco: Coco, expectedLabels: string[], imag
 
   const unreachable: string[] = [];
   const undecodable: string[] = [];
+  const oversized: string[] = [];
   const sizeMismatch: string[] = [];
   for (const image of coco.images) {
     const check = images.get(String(image.id));
     if (!check) continue;
-    if (!check.ok) (check.reason === 'undecodable' ? undecodable : unreachable).push(`image ${image.id}: ${check.message}`);
+    if (!check.ok) (check.reason === 'undecodable' ? undecodable : check.reason === 'too_large' ? oversized : unreachable).push(`image ${image.id}: ${check.message}`);
     else if ((image.width && image.width !== check.width) || (image.height && image.height !== check.height)) {
       sizeMismatch.push(`image ${image.id}: declared ${image.width}×${image.height}, file is ${check.width}×${check.height}`);
     }
   }
   if (unreachable.length) errors.push(issue('unreachable_images', `${unreachable.length} image(s) could not be fetched`, unreachable));
   if (undecodable.length) errors.push(issue('undecodable_images', `${undecodable.length} image(s) could not be decoded`, undecodable));
+  if (oversized.length) errors.push(issue('oversized_images', `${oversized.length} image(s) have more pixels than allowed: ${oversized[0]!.replace(/^image \S+: /, '')}`, oversized));
   if (sizeMismatch.length) warnings.push(issue('size_mismatch', `${sizeMismatch.length} image(s) have a declared size different from the file (the file's size is used)`, sizeMismatch));
 
   const splitCounts: Record<Split, number> = { train: 0, val: 0, test: 0 };

@@ -2,6 +2,7 @@
 // and unique (a taken name gets the next free suffix).
 import { ValidationError } from './errors.js';
 import { slugify } from './lineage.js';
+import { checkLength } from './limits.js';
 
 export const DATASET_NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 
@@ -13,7 +14,7 @@ export function generateDatasetName(input: { kitNames: readonly string[]; option
 }
 
 export function validateDatasetName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = checkLength(name.trim(), 'datasetName', 'dataset_name', 'A dataset name');
   if (!DATASET_NAME_RE.test(trimmed)) {
     throw new ValidationError(
       'Dataset names use lowercase letters, digits, "_", "." and "-", start with a letter or digit, and are at most 100 characters',

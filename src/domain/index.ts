@@ -6,3 +6,5 @@ export * from './lineage.js';
 export * from './permissions.js';
 export * from './state-machines.js';
 export * from './versioning.js';
+export * from './limits.js';
+export * from './clock.js';

@@ -1,6 +1,6 @@
 // The edge API (/api/v1/edge): bearer token per edge server; assignments, signed downloads
 // streamed from artifact storage, heartbeats that drive deployment status, retries.
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
@@ -21,6 +21,7 @@ import {
 } from '../services/edge-service.js';
 import { writeAudit } from '../services/audit.js';
 import { ArtifactNotFoundError } from '../storage/artifact-store.js';
+import { parseJsonBody, readBody } from './body.js';
 import { HttpError } from './errors.js';
 import { registerOperation, registerSecurityScheme } from './openapi.js';
 
@@ -274,8 +275,8 @@ export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
     }
   });
 
-  app.post(`${EDGE_BASE}/heartbeat`, express.json({ limit: '256kb' }), async (req: EdgeRequest, res) => {
-    const report = heartbeatBody.parse(req.body ?? {});
+  app.post(`${EDGE_BASE}/heartbeat`, readBody({ limitBytes: 256 * 1024, types: ['application/json'] }), async (req: EdgeRequest, res) => {
+    const report = heartbeatBody.parse(parseJsonBody(req.body as Buffer, 'the heartbeat'));
     const edge = edgeOf(req);
     const result = await recordHeartbeat(ctx.db.dataSource, edge, report);
     await announceHeartbeat(result, edge, ctx.events, ctx.notifier).catch((err) => ctx.logger.error({ err }, 'heartbeat notices failed'));

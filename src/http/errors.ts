@@ -40,7 +40,8 @@ export function errorBody(err: unknown, status: number): Record<string, unknown>
 export function errorMiddleware(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = statusOf(err);
-    if (status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    // The route pattern, not the path: a path can hold a token (SF_OUTBOUND_TOKEN).
+    if (status >= 500) logger.error({ err, method: req.method, route: (req.route?.path as string | undefined) ?? '(no route)' }, 'request failed');
     if (res.headersSent) return;
     res.status(status).json(errorBody(err, status));
   };

@@ -8,7 +8,8 @@ import { registerTrainerWebhook } from './trainer-webhook.js';
 import { registerJobsDashboard } from './jobs-dashboard.js';
 import { registerSalesforceWebhooks } from './salesforce-webhooks.js';
 import { registerSlackRoutes } from '../slack/index.js';
+import { registerMetricsRoute } from './metrics-route.js';
 
 export type RouteModule = (app: Express, ctx: AppContext) => void | Promise<void>;
 
-export const routeModules: RouteModule[] = [registerHealthRoutes, registerOpenApiRoutes, registerEdgeRoutes, registerSalesforceWebhooks, registerTrainerWebhook, registerSlackRoutes, registerJobsDashboard];
+export const routeModules: RouteModule[] = [registerHealthRoutes, registerMetricsRoute, registerOpenApiRoutes, registerEdgeRoutes, registerSalesforceWebhooks, registerTrainerWebhook, registerSlackRoutes, registerJobsDashboard];

@@ -1,7 +1,7 @@
 // Salesforce → Assay: signed JSON change events and SOAP Outbound Messages. Handlers verify,
 // store durably, enqueue, answer; anything that fails before the commit answers 5xx so that
 // Salesforce (or the relay) delivers again. Applying happens in the salesforce.sync job.
-import express, { type Express, type Request, type Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { changeEventsBody, toInboundEvents } from '../salesforce/change-events.js';
@@ -9,6 +9,9 @@ import { OUTBOUND_ACK, OutboundMessageError, parseOutboundMessage } from '../sal
 import { sameSecret, verifySignature } from '../salesforce/signature.js';
 import type { InboundEvent } from '../salesforce/inbound-event.js';
 import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
+import type { WebhookSource } from '../app/metrics.js';
+import { readBody, parseJsonBody } from './body.js';
+import { countRefusals } from './metrics-route.js';
 import { HttpError } from './errors.js';
 import { registerOperation } from './openapi.js';
 
@@ -19,7 +22,7 @@ export const SALESFORCE_OUTBOUND_PATH = '/webhooks/salesforce/outbound/:token';
 let enqueuesInFlight = 0;
 const MAX_ENQUEUES_IN_FLIGHT = 500;
 
-async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[]): Promise<StoredEvents> {
+async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[], source: WebhookSource): Promise<StoredEvents> {
   let stored: StoredEvents;
   try {
     stored = await storeEvents(ctx.db.dataSource, events);
@@ -27,6 +30,9 @@ async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[]): Promise
     ctx.logger.error({ err }, 'could not store Salesforce events; answering 503 so Salesforce retries');
     throw new HttpError(503, 'events not stored, retry later');
   }
+  ctx.metrics.webhook(source, 'stored', stored.stored);
+  ctx.metrics.webhook(source, 'duplicate', stored.duplicates);
+  ctx.metrics.webhook(source, 'ignored', stored.ignored);
   if (stored.pending.length === 0) return stored;
   // The stored row (status 'received') is the durable part: Salesforce may have its Ack now.
   // A lost enqueue is healed by a redelivery or by the reconcile sweep of unapplied events.
@@ -47,7 +53,7 @@ registerOperation({
   description: 'Signature: X-Assay-Signature: sha256=hex(HMAC-SHA256(SF_WEBHOOK_SECRET, X-Assay-Timestamp + "." + raw body)); timestamp in Unix seconds, within 5 minutes.',
   tags: ['salesforce'],
   request: { body: changeEventsBody, headers: z.object({ 'x-assay-timestamp': z.string(), 'x-assay-signature': z.string() }) },
-  responses: { 200: { description: 'stored (or recognised as duplicates)', body: stored }, 400: { description: 'malformed JSON or not a change event', body: errorBody }, 401: { description: 'bad signature or stale timestamp', body: errorBody }, 503: { description: 'not stored; retry', body: errorBody } },
+  responses: { 200: { description: 'stored (or recognised as duplicates)', body: stored }, 400: { description: 'malformed JSON, nested deeper than 64 levels, or not a change event', body: errorBody }, 401: { description: 'bad signature or stale timestamp', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not application/json', body: errorBody }, 503: { description: 'not stored; retry', body: errorBody } },
 });
 registerOperation({
   method: 'post',
@@ -55,36 +61,32 @@ registerOperation({
   summary: 'Salesforce Outbound Message (SOAP, up to 100 notifications)',
   tags: ['salesforce'],
   request: { params: z.object({ token: z.string().describe('SF_OUTBOUND_TOKEN') }), body: z.string(), bodyContentType: 'text/xml' },
-  responses: { 200: { description: 'SOAP Ack, sent after every notification is stored', body: z.string(), contentType: 'text/xml' }, 400: { description: 'malformed XML', body: errorBody }, 403: { description: 'wrong token or OrganizationId', body: errorBody }, 503: { description: 'not stored; Salesforce retries', body: errorBody } },
+  responses: { 200: { description: 'SOAP Ack, sent after every notification is stored', body: z.string(), contentType: 'text/xml' }, 400: { description: 'malformed XML or not an Outbound Message', body: errorBody }, 403: { description: 'wrong token or OrganizationId', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not text/xml', body: errorBody }, 503: { description: 'not stored; Salesforce retries', body: errorBody } },
 });
 
 // Salesforce's own outbound sizes are small; 1 MB fits 100 notifications with room to spare.
-const raw = express.raw({ type: () => true, limit: '1mb' });
+const MAX_BODY = 1024 * 1024;
+const jsonBody = readBody({ limitBytes: MAX_BODY, types: ['application/json'] });
+const soapBody = readBody({ limitBytes: MAX_BODY, types: ['text/xml', 'application/xml', 'application/soap+xml'] });
 
 export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void {
   const sf = ctx.config.salesforce;
 
-  app.post(SALESFORCE_WEBHOOK_PATH, raw, async (req: Request, res: Response) => {
+  app.post(SALESFORCE_WEBHOOK_PATH, countRefusals(ctx.metrics, 'salesforce_cdc'), jsonBody, async (req: Request, res: Response) => {
     if (!sf.webhookSecret) throw new HttpError(404, 'the Salesforce change webhook is not configured (SF_WEBHOOK_SECRET)');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifySignature(sf.webhookSecret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
     if (!check.ok) throw new HttpError(401, check.reason);
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'malformed JSON');
-    }
-    const parsed = changeEventsBody.safeParse(json);
+    const parsed = changeEventsBody.safeParse(parseJsonBody(body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `not a change event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
     }
-    const stored = await storeAndEnqueue(ctx, toInboundEvents(parsed.data));
+    const stored = await storeAndEnqueue(ctx, toInboundEvents(parsed.data), 'salesforce_cdc');
     res.json({ stored: stored.stored, duplicates: stored.duplicates, ignored: stored.ignored });
   });
 
-  app.post(SALESFORCE_OUTBOUND_PATH, raw, async (req: Request, res: Response) => {
+  app.post(SALESFORCE_OUTBOUND_PATH, countRefusals(ctx.metrics, 'salesforce_outbound'), soapBody, async (req: Request, res: Response) => {
     if (!sf.outbound) throw new HttpError(404, 'Salesforce Outbound Messages are not configured (SF_ORG_ID, SF_OUTBOUND_TOKEN)');
     if (!sameSecret(String(req.params.token ?? ''), sf.outbound.token)) throw new HttpError(403, 'unknown endpoint token');
     let message;
@@ -96,7 +98,7 @@ export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void 
     }
     // 15- and 18-character ids of the same org share their first 15 characters.
     if (message.organizationId.slice(0, 15) !== sf.outbound.orgId.slice(0, 15)) throw new HttpError(403, 'OrganizationId does not match SF_ORG_ID');
-    await storeAndEnqueue(ctx, message.events);
+    await storeAndEnqueue(ctx, message.events, 'salesforce_outbound');
     res.status(200).type('text/xml; charset=utf-8').send(OUTBOUND_ACK);
   });
 }

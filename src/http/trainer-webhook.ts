@@ -1,12 +1,14 @@
 // POST /webhooks/trainer: HMAC-signed progress and completion from the remote trainer.
 // GET /artifacts/<path>?expires&sig: the signed links the trainer downloads datasets/images from
 // when artifacts are stored locally (S3 stores hand out pre-signed URLs instead).
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { applyTrainerUpdate, trainerCallbackSchema, UnknownTrainerJobError, verifySignature } from '../services/remote-trainer-service.js';
+import { applyTrainerUpdate, ArtifactRefusedError, trainerCallbackSchema, TransientTrainerError, UnknownTrainerJobError, verifySignature } from '../services/remote-trainer-service.js';
 import { ArtifactNotFoundError, assertArtifactPath } from '../storage/artifact-store.js';
 import { verifyArtifactLink } from '../storage/artifact-links.js';
+import { parseJsonBody, readBody } from './body.js';
+import { countRefusals } from './metrics-route.js';
 import { HttpError } from './errors.js';
 import { registerOperation } from './openapi.js';
 
@@ -21,29 +23,31 @@ registerOperation({
     200: { description: 'Applied (or a duplicate); status "cancel" asks the trainer to stop', body: z.object({ status: z.enum(['ok', 'duplicate', 'cancel']), modelId: z.string().optional() }) },
     400: { description: 'Malformed callback' },
     401: { description: 'Missing or bad signature, or stale timestamp' },
+    413: { description: 'Body over 256 KB' },
+    415: { description: 'Not application/json' },
+    422: { description: 'The completed callback names an artifact URL that is refused (not https, private address, wrong content type, too large, HTTP error); the training fails with the reason' },
     404: { description: 'Unknown job' },
-    503: { description: 'Remote trainer not configured' },
+    503: { description: 'Remote trainer not configured, or the artifact host did not answer (send the callback again later)' },
   },
 });
 
 export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
-  app.post('/webhooks/trainer', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
+  app.post('/webhooks/trainer', countRefusals(ctx.metrics, 'trainer'), readBody({ limitBytes: 256 * 1024, types: ['application/json'] }), async (req, res) => {
     const trainer = ctx.config.trainer;
     if (!trainer) throw new HttpError(503, 'the remote trainer is not configured (TRAINER_URL, TRAINER_SECRET)');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const refused = verifySignature(trainer.secret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
     if (refused) throw new HttpError(401, `trainer callback refused: ${refused}`);
-    let json: unknown;
+    const update = trainerCallbackSchema.parse(parseJsonBody(body, 'the callback body'));
     try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'the callback body is not JSON');
-    }
-    const update = trainerCallbackSchema.parse(json);
-    try {
-      res.json(await applyTrainerUpdate(ctx, update));
+      const outcome = await applyTrainerUpdate(ctx, update);
+      ctx.metrics.webhook('trainer', outcome.status === 'duplicate' ? 'duplicate' : 'stored');
+      res.json(outcome);
     } catch (e) {
       if (e instanceof UnknownTrainerJobError) throw new HttpError(404, e.message);
+      if (e instanceof ArtifactRefusedError) throw new HttpError(422, e.message);
+      // The artifact host did not answer (network, 5xx): the training goes on; send the callback again later.
+      if (e instanceof TransientTrainerError) throw new HttpError(503, `${e.message}; retry the callback later`);
       throw e;
     }
   });

@@ -31,12 +31,14 @@ const parser = new XMLParser({
 
 const BOOLEAN = /^(true|false)$/;
 const ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 
 /** Field values as the REST API would give them: booleans as booleans, xsi:nil as null. */
 function fieldsOf(sObject: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(sObject)) {
-    if (name.startsWith('@')) continue;
+    // Only Salesforce API names: attributes (@...) and anything else are not fields.
+    if (!FIELD_NAME.test(name)) continue;
     if (value && typeof value === 'object') {
       const v = value as Record<string, unknown>;
       out[name] = v['@nil'] === 'true' ? null : typeof v['#text'] === 'string' ? v['#text'] : null;
@@ -47,9 +49,20 @@ function fieldsOf(sObject: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** The parser's own refusals (nesting, entity expansion, reserved names like __proto__) are the sender's mistake. */
+function parseXml(xml: string): Record<string, any> {
+  if (!xml.trim()) throw new OutboundMessageError('malformed XML');
+  try {
+    if (XMLValidator.validate(xml) !== true) throw new OutboundMessageError('malformed XML');
+    return parser.parse(xml) as Record<string, any>;
+  } catch (e) {
+    if (e instanceof OutboundMessageError) throw e;
+    throw new OutboundMessageError(`malformed XML: ${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 200)}`);
+  }
+}
+
 export function parseOutboundMessage(xml: string): OutboundMessage {
-  if (!xml.trim() || XMLValidator.validate(xml) !== true) throw new OutboundMessageError('malformed XML');
-  const doc = parser.parse(xml) as Record<string, any>;
+  const doc = parseXml(xml);
   const notifications = doc?.Envelope?.Body?.notifications;
   if (!notifications || typeof notifications !== 'object') throw new OutboundMessageError('not an Outbound Message: no soapenv:Body/notifications');
   const organizationId = String(notifications.OrganizationId ?? '');

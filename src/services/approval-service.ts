@@ -3,7 +3,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AssayEvents } from '../app/events.js';
 import { Approval, Model, ModelTraining, TestType } from '../db/entities/index.js';
-import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction } from '../domain/index.js';
+import { checkApproverAction, checkLength, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction } from '../domain/index.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
@@ -74,15 +74,17 @@ export async function findDecision(manager: EntityManager, modelId: string): Pro
 export async function decideModel(dataSource: DataSource, input: DecisionInput, events?: AssayEvents): Promise<Decided> {
   const reason = input.reason?.trim() || null;
   if (input.decision === 'rejected' && !reason) throw new ValidationError('Say why the model is rejected', 'reason');
+  if (reason) checkLength(reason, 'reason', 'reason', 'A reason');
   const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
   if (!model) throw new NotFoundError('Model', input.modelId);
-  const earlier = await findDecision(dataSource.manager, model.id);
-  if (earlier) throw await tooLate(dataSource, input, earlier);
+  // Permission first: someone who may not decide learns only that, not who decided (or when).
   const check = checkApproverAction({ actor: input.actor, action: input.decision === 'approved' ? 'approve' : 'reject', approvers: input.approvers, requestedBy: await requesterOf(dataSource.manager, model) });
   if (!check.allowed) {
     await recordDenied(dataSource, input.actor, input.decision === 'approved' ? 'approve' : 'reject', model.id, check.reason);
     throw new ForbiddenError(check.reason);
   }
+  const earlier = await findDecision(dataSource.manager, model.id);
+  if (earlier) throw await tooLate(dataSource, input, earlier);
   const actor = slackUser(input.actor);
   let decided: Decided;
   try {

@@ -1,7 +1,7 @@
 // Reading the kit catalog for people (wizard, /assay kits) and mapping label names.
 import type { EntityManager } from 'typeorm';
 import { AiOption, TestType } from '../db/entities/index.js';
-import { NotFoundError, ValidationError } from '../domain/index.js';
+import { checkLength, NotFoundError, ValidationError } from '../domain/index.js';
 import { writeAudit, type Actor } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 
@@ -17,6 +17,7 @@ export async function kitsWithSelectableOptions(manager: EntityManager, search?:
   const params: unknown[] = [];
   let filter = '';
   if (search && search.trim()) {
+    checkLength(search.trim(), 'search', 'search', 'A kit search');
     params.push(`%${search.trim().toLowerCase().replace(/[%_\\]/g, (c) => '\\' + c)}%`);
     filter = `AND (lower(t.kit_name) LIKE $1 OR lower(t.kit_id) LIKE $1)`;
   }
@@ -77,7 +78,7 @@ export async function getKit(manager: EntityManager, idOrKitId: string): Promise
 
 /** Saves the annotation label name of an option, for everyone. Must be unique across options. */
 export async function setLabelName(manager: EntityManager, optionUid: string, labelName: string, actor: Actor): Promise<AiOption> {
-  const label = labelName.trim();
+  const label = checkLength(labelName.trim(), 'labelName', 'label_name', 'A label name');
   if (!/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,99}$/.test(label)) {
     throw new ValidationError('Label names are 1-100 letters, digits, spaces, "_", "." or "-"', 'label_name');
   }

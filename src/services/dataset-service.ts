@@ -13,12 +13,28 @@ import { buildValidationReport, splitOfImage, unreadableReport, type ImageCheck,
 import type { DatasetValidateData } from '../jobs/job-data.js';
 import { SNAPSHOT_FORMAT, type DatasetSnapshot, type SnapshotImage } from './dataset-snapshot.js';
 
+/** Where Slack serves private files (url_private_download); the bot token is sent nowhere else. */
+export const SLACK_FILE_HOSTS = ['files.slack.com', 'files.slack-gov.com'];
+
+/** A Slack file URL: https on Slack's file host, or on SLACK_API_URL's own origin (a local Slack stand-in). */
+export function isSlackFileUrl(raw: string, slackApiUrl?: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (u.username || u.password) return false;
+  if (slackApiUrl && u.origin === new URL(slackApiUrl).origin) return true;
+  return u.protocol === 'https:' && u.port === '' && SLACK_FILE_HOSTS.includes(u.hostname.toLowerCase());
+}
+
 /** Slack uploads are capped lower than URLs: Slack is not a bulk-data channel. */
 export const UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 const IMAGE_CONCURRENCY = 8;
 
 export interface DatasetIntakeDeps {
-  config: Pick<Config, 'fetch' | 'slack'>;
+  config: Pick<Config, 'fetch' | 'slack' | 'images'>;
   artifacts: ArtifactStore;
   /** DNS override (tests simulate answers). */
   lookup?: LookupAll;
@@ -54,6 +70,9 @@ async function fetchDocument(dataset: Dataset, input: DatasetValidateData, deps:
     if (input.upload) {
       const token = deps.config.slack?.botToken;
       if (!token) throw new FetchError('blocked_url', 'the dataset is a Slack upload but Slack is not configured (SLACK_BOT_TOKEN)');
+      if (!isSlackFileUrl(input.upload.url, deps.config.slack?.apiUrl)) {
+        throw new FetchError('blocked_url', `the upload URL is not on Slack's file host (${SLACK_FILE_HOSTS.join(', ')}); the Slack token is not sent there`);
+      }
       const { body } = await safeFetch(input.upload.url, { ...fetchOptions(deps, UPLOAD_MAX_BYTES, { authorization: `Bearer ${token}` }), accept });
       // Slack answers a login page (HTML) when the token cannot read the file.
       return { bytes: body, baseUrl: undefined };
@@ -86,7 +105,7 @@ async function checkImages(coco: Coco, baseUrl: string | undefined, deps: Datase
     const key = String(image.id);
     try {
       const bytes = await loadImageBytes(image, base, perImage);
-      const decoded = await decodeImage(bytes);
+      const decoded = await decodeImage(bytes, deps.config.images);
       const put = await deps.artifacts.put(bytes, { kind: 'image', extension: decoded.format });
       stored.set(key, { artifact: put.path, sha256: put.sha256, width: decoded.width, height: decoded.height });
       checks.set(key, { ok: true, width: decoded.width, height: decoded.height });

@@ -9,6 +9,7 @@ import type { Notifier } from '../app/notifier.js';
 import type { JobQueue } from '../jobs/job-system.js';
 import { JOBS } from '../jobs/names.js';
 import { SalesforceEvent } from '../db/entities/index.js';
+import { clampFuture } from '../domain/index.js';
 import { kitFieldsSnapshot, optionSnapshot, type KitSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
 import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
 import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
@@ -52,6 +53,8 @@ export interface ApplyOutcome {
   status: 'applied' | 'ignored' | 'failed' | 'skipped';
   detail?: string;
   change?: CatalogChange;
+  /** When the event was stored (for the apply-lag metric); absent when nothing was done. */
+  receivedAt?: Date;
 }
 
 async function finish(m: EntityManager, id: string, status: 'applied' | 'ignored' | 'failed', error: string | null) {
@@ -74,12 +77,13 @@ async function noticeArchived(deps: KitSyncDeps, notices: Awaited<ReturnType<typ
 }
 
 /** Is every named record already stored with a newer Salesforce timestamp than the event? */
-async function isStale(m: EntityManager, kind: EntityKind, ids: string[], at: Date): Promise<boolean> {
+async function isStale(m: EntityManager, kind: EntityKind, ids: string[], at: Date, maxSkewSeconds: number): Promise<boolean> {
   if (kind === 'link' || ids.length === 0) return false;
   const table = kind === 'kit' ? 'test_types' : 'ai_options';
+  // A stored timestamp beyond the skew (written before it was clamped) orders nothing.
   const [row] = await m.query(
-    `SELECT count(*) FILTER (WHERE sf_last_modified_at > $2) AS newer, count(*) AS known FROM ${table} WHERE salesforce_id = ANY($1::text[])`,
-    [ids, at],
+    `SELECT count(*) FILTER (WHERE sf_last_modified_at > $2 AND sf_last_modified_at <= now() + make_interval(secs => $3)) AS newer, count(*) AS known FROM ${table} WHERE salesforce_id = ANY($1::text[])`,
+    [ids, at, maxSkewSeconds],
   );
   return Number(row.newer) === ids.length;
 }
@@ -121,10 +125,48 @@ function planFromMessage(kind: EntityKind, event: SalesforceEvent): Plan {
   return { kits: [], options: [optionSnapshot(sObject)], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
 }
 
-async function writePlan(m: EntityManager, plan: Plan, actor: Actor, action: string, extra: Record<string, unknown>): Promise<{ change: CatalogChange; notices: Awaited<ReturnType<typeof activeModelsOf>> }> {
+interface FutureStamp {
+  kind: 'kit' | 'option';
+  sfId: string;
+  name: string;
+  given: Date;
+  storedAs: Date;
+}
+
+/** Clamps SystemModstamps beyond the allowed skew to now (in the plan); returns what was clamped. */
+function clampFutureStamps(plan: Plan, maxSkewSeconds: number, now = new Date()): FutureStamp[] {
+  const clamped: FutureStamp[] = [];
+  const clamp = <T extends { sfId: string; modstamp: Date | null }>(kind: 'kit' | 'option', r: T, name: string): T => {
+    if (!r.modstamp) return r;
+    const c = clampFuture(r.modstamp, now, maxSkewSeconds * 1000);
+    if (!c.future) return r;
+    clamped.push({ kind, sfId: r.sfId, name, given: c.future, storedAs: c.at });
+    return { ...r, modstamp: c.at };
+  };
+  plan.kits = plan.kits.map((k) => clamp('kit', k, `kit ${k.kitId} "${k.name}"`));
+  plan.options = plan.options.map((o) => clamp('option', o, `AI option ${o.key}`));
+  return clamped;
+}
+
+/** Says it (ops notice, so audit_log and the Slack ops channel) whenever a timestamp was clamped. */
+async function noticeFutureStamps(deps: KitSyncDeps, clamped: FutureStamp[]): Promise<void> {
+  for (const c of clamped) {
+    await deps.notifier
+      .notify({
+        kind: 'salesforce_future_timestamp',
+        text: `Salesforce sent ${c.name} (${c.sfId}) with SystemModstamp ${c.given.toISOString()}, more than ${deps.config.salesforce.maxClockSkewSeconds} s in the future; stored as ${c.storedAs.toISOString()} so later changes still apply.`,
+        entityType: c.kind === 'kit' ? 'salesforce_kit' : 'salesforce_option',
+        entityId: c.sfId,
+        details: { given: c.given.toISOString(), storedAs: c.storedAs.toISOString() },
+      })
+      .catch((err) => deps.logger.error({ err, sfId: c.sfId }, 'could not post the future-timestamp notice'));
+  }
+}
+
+async function writePlan(m: EntityManager, plan: Plan, actor: Actor, action: string, extra: Record<string, unknown>, maxSkewSeconds: number): Promise<{ change: CatalogChange; notices: Awaited<ReturnType<typeof activeModelsOf>> }> {
   const change = emptyChange();
-  change.optionsWritten = await upsertOptions(m, plan.options);
-  addChange(change, await upsertKits(m, plan.kits));
+  change.optionsWritten = await upsertOptions(m, plan.options, maxSkewSeconds);
+  addChange(change, await upsertKits(m, plan.kits, maxSkewSeconds));
   change.archived.push(...(await archiveKitsBySalesforceId(m, plan.archiveKitSfIds)));
   await deactivateOptionsBySalesforceId(m, plan.deactivateOptionSfIds);
   const notices = await activeModelsOf(m, change.archived);
@@ -154,7 +196,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
   const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
     await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
-    return { status, detail: detail ?? undefined };
+    return { status, detail: detail ?? undefined, receivedAt: event.receivedAt };
   };
   const kind = kindOf(deps.config, event.entityName);
   if (!kind) return done('ignored', `${event.entityName ?? 'unknown object'} is not a synced object`);
@@ -164,14 +206,16 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     return done('applied', 'full reconciliation requested');
   }
   if (ids.length === 0) return done('ignored', 'no record ids');
-  if (event.commitTimestamp && (await isStale(deps.dataSource.manager, kind, ids, event.commitTimestamp))) {
+  if (event.commitTimestamp && (await isStale(deps.dataSource.manager, kind, ids, event.commitTimestamp, deps.config.salesforce.maxClockSkewSeconds))) {
     return done('ignored', 'stale: older than the stored sf_last_modified_at');
   }
   let plan: Plan;
+  let clamped: FutureStamp[];
   try {
     if (deps.salesforce) plan = await planFromApi(deps, deps.salesforce, kind, ids);
     else if (event.source === 'outbound' && kind !== 'link') plan = planFromMessage(kind, event);
     else return done('failed', new SalesforceNotConfiguredError().message);
+    clamped = clampFutureStamps(plan, deps.config.salesforce.maxClockSkewSeconds);
   } catch (e) {
     if (e instanceof RetryableSalesforceError) {
       await deps.dataSource.query(`UPDATE salesforce_events SET attempts = attempts + 1, error = $2 WHERE id = $1`, [event.id, e.message.slice(0, 500)]);
@@ -184,14 +228,15 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     // Another worker may have applied a duplicate job meanwhile: the row lock decides.
     const [row] = await m.query(`SELECT status FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
     if (row?.status !== 'received') return null;
-    const result = await writePlan(m, plan, actor, 'catalog.event_applied', { eventKey: event.eventKey, changeType: event.changeType, entity: event.entityName });
+    const result = await writePlan(m, plan, actor, 'catalog.event_applied', { eventKey: event.eventKey, changeType: event.changeType, entity: event.entityName }, deps.config.salesforce.maxClockSkewSeconds);
     const stale = result.change.kitsStale > 0 && plan.kits.length === result.change.kitsStale && plan.archiveKitSfIds.length === 0;
     await finish(m, event.id, 'applied', stale ? 'stale: older than the stored sf_last_modified_at' : null);
     return result;
   }));
   if (!written) return { status: 'skipped', detail: 'applied by another worker' };
   await noticeArchived(deps, written.notices);
-  return { status: 'applied', change: written.change };
+  await noticeFutureStamps(deps, clamped);
+  return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
 }
 
 export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
@@ -220,9 +265,11 @@ export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): 
     skipped += page.skipped.length;
     for (const why of page.skipped.slice(0, 5)) deps.logger.warn({ why }, 'Salesforce record skipped');
     const plan: Plan = { kits: page.kits, options: page.options, archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: page.skipped };
-    const { change, notices } = await deps.dataSource.transaction((m) => writePlan(m, plan, actor, 'catalog.reconciled_page', { page: pages }));
+    const clamped = clampFutureStamps(plan, deps.config.salesforce.maxClockSkewSeconds);
+    const { change, notices } = await deps.dataSource.transaction((m) => writePlan(m, plan, actor, 'catalog.reconciled_page', { page: pages }, deps.config.salesforce.maxClockSkewSeconds));
     addChange(total, change);
     await noticeArchived(deps, notices);
+    await noticeFutureStamps(deps, clamped);
     seen.push(...page.kits.map((k) => k.kitId));
   }
   // Only a complete read may archive; an org that lists no kit at all is more likely misconfigured.

@@ -36,7 +36,13 @@ export function addChange(into: CatalogChange, c: CatalogChange): CatalogChange 
 
 const rowsOf = (result: unknown): any[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : Array.isArray(result) ? result : []);
 
-export async function upsertOptions(m: EntityManager, options: OptionSnapshot[]): Promise<number> {
+/**
+ * A stored Salesforce timestamp further ahead than this (seconds) is not trusted to order changes:
+ * incoming ones are clamped before they are written, so only one written before that could be.
+ */
+export const DEFAULT_MAX_SKEW_SECONDS = 300;
+
+export async function upsertOptions(m: EntityManager, options: OptionSnapshot[], maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): Promise<number> {
   const byId = new Map(options.map((o) => [o.sfId, o]));
   const labels = new Set<string>();
   const list = [...byId.values()].map((o) => {
@@ -76,14 +82,15 @@ export async function upsertOptions(m: EntityManager, options: OptionSnapshot[])
        sf_last_modified_at = COALESCE(EXCLUDED.sf_last_modified_at, o.sf_last_modified_at),
        updated_at = now()
      WHERE o.sf_last_modified_at IS NULL OR EXCLUDED.sf_last_modified_at IS NULL OR EXCLUDED.sf_last_modified_at >= o.sf_last_modified_at
+        OR o.sf_last_modified_at > now() + make_interval(secs => $9)
      RETURNING o.uid`,
-    [...cols, list.map((o) => o.description), list.map((o) => o.labelName), list.map((o) => o.selectable), list.map((o) => o.exampleImageUrl), list.map((o) => o.active), list.map((o) => o.modstamp)],
+    [...cols, list.map((o) => o.description), list.map((o) => o.labelName), list.map((o) => o.selectable), list.map((o) => o.exampleImageUrl), list.map((o) => o.active), list.map((o) => o.modstamp), maxSkewSeconds],
   );
   return rowsOf(result).length;
 }
 
 /** Kits (fields, status) and, for kits whose links are known, their exact link set. */
-export async function upsertKits(m: EntityManager, kits: KitSnapshot[]): Promise<CatalogChange> {
+export async function upsertKits(m: EntityManager, kits: KitSnapshot[], maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): Promise<CatalogChange> {
   const change = emptyChange();
   const list = [...new Map(kits.map((k) => [k.kitId, k])).values()].sort((a, b) => (a.kitId < b.kitId ? -1 : a.kitId > b.kitId ? 1 : 0));
   if (list.length === 0) return change;
@@ -104,8 +111,9 @@ export async function upsertKits(m: EntityManager, kits: KitSnapshot[]): Promise
        ON CONFLICT (kit_id) DO UPDATE SET salesforce_id = EXCLUDED.salesforce_id, kit_name = EXCLUDED.kit_name, status = EXCLUDED.status,
          sf_last_modified_at = EXCLUDED.sf_last_modified_at, last_synced_at = now(), updated_at = now()
        WHERE t.sf_last_modified_at IS NULL OR EXCLUDED.sf_last_modified_at >= t.sf_last_modified_at
+          OR t.sf_last_modified_at > now() + make_interval(secs => $6)
        RETURNING t.id, t.kit_id, t.kit_name, t.status, (SELECT p.status FROM test_types p WHERE p.id = t.id) AS previous_status`,
-      [...ids, list.map((k) => k.name), list.map((k) => k.active), list.map((k) => k.modstamp)],
+      [...ids, list.map((k) => k.name), list.map((k) => k.active), list.map((k) => k.modstamp), maxSkewSeconds],
     ),
   );
   change.kitsStale = list.length - rows.length;

@@ -166,7 +166,8 @@ export async function applyTrainerUpdate(ctx: AppContext, update: TrainerCallbac
     if (await endTraining(ds, training.uid, 'failed', `the trained model could not be downloaded: ${reason}`, trainerActor)) {
       ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'failed', modelId: null, error: reason });
     }
-    return { status: 'ok' };
+    // The trainer hears why (a refused URL is its mistake); the training has ended either way.
+    throw new ArtifactRefusedError(reason);
   }
   if (update.sha256 && update.sha256 !== stored.sha256) {
     await endTraining(ds, training.uid, 'failed', `the downloaded model's sha256 ${stored.sha256} differs from the trainer's ${update.sha256}`, trainerActor);
@@ -178,6 +179,14 @@ export async function applyTrainerUpdate(ctx: AppContext, update: TrainerCallbac
   ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'trained', modelId: model.id });
   await ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
   return { status: 'ok', modelId: model.id };
+}
+
+/** The completed callback's artifact could not be taken (refused URL, size, type, HTTP error). */
+export class ArtifactRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the trained model could not be downloaded: ${reason}`);
+    this.name = 'ArtifactRefusedError';
+  }
 }
 
 export class UnknownTrainerJobError extends Error {

@@ -40,7 +40,13 @@ export async function resumeAfterStoppedWorker(ds: DataSource, uid: string, phas
     if (n >= MAX_RESUMES) {
       const reason = `worker stopped during ${phase} ${n + 1} times; giving up`;
       await appendTrainingLog(tx, uid, reason);
-      await transition(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
+      const t = await transition<ModelTraining>(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
+      // A dataset whose validation keeps killing the worker is the likely cause: never validate it again.
+      if (phase === 'validating' && t.datasetId) {
+        const summary = `Dataset invalid: validating it stopped the worker ${n + 1} times (too big or malformed images?)`;
+        await tx.update(Dataset, { id: t.datasetId }, { status: 'invalid', validationReport: { valid: false, summary, errors: [{ code: 'worker_stopped', message: summary }], warnings: [] } as never });
+        await writeAudit(tx, systemActor, { action: 'dataset.invalid', entityType: 'dataset', entityId: t.datasetId, details: { summary } });
+      }
       return false;
     }
     await appendTrainingLog(tx, uid, `worker stopped during ${phase}; re-queued (resume ${n + 1} of ${MAX_RESUMES})`);

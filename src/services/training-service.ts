@@ -3,6 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
+  checkLength,
   decideVersion,
   lineageName,
   usableModel,
@@ -63,6 +64,7 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
   return manager.transaction(async (tx) => {
     const datasetName = validateDatasetName(req.datasetName);
     if (req.dataset.source === 'url' && !/^https?:\/\//i.test(req.dataset.uri)) throw new ValidationError('The dataset URL must start with https://', 'dataset_url');
+    checkLength(req.dataset.uri, 'url', req.dataset.source === 'url' ? 'dataset_url' : 'dataset_file', 'A dataset URL');
     const { kits, options } = await checkKitsAndOptions(tx, [...new Set(req.kitIds)], [...new Set(req.optionUids)]);
     const lineage = await findOrCreateLineage(tx, options.map((o) => o.uid), lineageName(kits.map((k) => k.kitName)));
     const latest = await latestModel(tx, lineage.id);

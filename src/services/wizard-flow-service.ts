@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { WizardSession } from '../db/entities/index.js';
 import {
   DEFAULT_HYPERPARAMETERS,
+  FIELD_LIMITS,
   generateDatasetName,
   lineageKey,
   trainingIdFor,
@@ -180,6 +181,8 @@ function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; 
       errors.dataset_url = 'Datasets over 10 MB come as a link: paste its https URL here';
     } else if (!isJson) errors.dataset_file = `${f.name} is not a JSON file: upload the COCO annotations (.json)`;
     else source = { source: 'upload', uri: f.urlPrivateDownload };
+  } else if (url && url.length > FIELD_LIMITS.url) {
+    errors.dataset_url = `A dataset URL can be at most ${FIELD_LIMITS.url} characters`;
   } else if (url) {
     let ok = false;
     try {

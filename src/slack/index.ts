@@ -6,11 +6,20 @@ import type { Notice, Notifier } from '../app/notifier.js';
 import { slackSurface } from './app.js';
 import type { WebClient } from '@slack/web-api';
 import { escapeMrkdwn } from '../../views/blocks.js';
+import { readBody } from '../http/body.js';
+import { slackAckTimer } from '../http/metrics-route.js';
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+/** Slack's payloads (a full modal's state included) stay far below this. */
+const SLACK_MAX_BODY = 2 * 1024 * 1024;
 
 /** Route module: POST /slack/events, only when Slack is configured and not in Socket Mode. */
 export function registerSlackRoutes(app: Express, ctx: AppContext): void {
   const surface = slackSurface(ctx);
-  if (surface?.router) app.use(surface.router);
+  if (!surface?.router) return;
+  // Read (capped, typed) before Bolt: Bolt would read any size, unsigned, before checking anything.
+  app.post(SLACK_EVENTS_PATH, slackAckTimer(ctx.metrics), readBody({ limitBytes: SLACK_MAX_BODY, types: ['application/x-www-form-urlencoded', 'application/json'] }));
+  app.use(surface.router);
 }
 
 /** Posts operational notices to SLACK_OPS_CHANNEL. */

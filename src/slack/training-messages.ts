@@ -6,6 +6,7 @@ import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
 import { setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
 import { trainingMessage, validationReportMessage } from '../../views/training-message.js';
+import { escapeMrkdwn, userMention } from '../../views/blocks.js';
 
 type Live = Partial<AssayEventMap['training.progress']>;
 
@@ -116,11 +117,12 @@ export class TrainingMessages {
     ev.on('deployment.changed', async (e) => {
       if (!['completed', 'failed', 'rolled_back'].includes(e.status)) return;
       const card = await trainingCardForModel(this.ctx.db.dataSource.manager, e.modelId);
-      if (card) await this.postInThread(card.uid, { text: `Deployment to ${e.edge ?? 'edge'}: ${e.status}${e.error ? ` (${e.error})` : ''}`, blocks: [] });
+      // The edge's name and its error come from outside (the edge's heartbeat): escaped.
+      if (card) await this.postInThread(card.uid, { text: `Deployment to ${escapeMrkdwn(e.edge ?? 'edge')}: ${e.status}${e.error ? ` (${escapeMrkdwn(e.error)})` : ''}`, blocks: [] });
     });
     ev.on('model.rolled_back', async (e) => {
       const card = await this.refreshForModel(e.modelId);
-      if (card) await this.postInThread(card.uid, { text: `Rolled back by <@${e.actor}>: ${e.restored.length} kit option(s) returned to their previous model.`, blocks: [] });
+      if (card) await this.postInThread(card.uid, { text: `Rolled back by ${userMention(e.actor)}: ${e.restored.length} kit option(s) returned to their previous model.`, blocks: [] });
     });
   }
 

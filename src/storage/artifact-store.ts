@@ -50,6 +50,10 @@ export class ArtifactTooLargeError extends Error {
   }
 }
 
+/** Models, datasets and images are owner-only: other users of the machine have no business reading them. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 const defaultExtension: Record<ArtifactKind, string> = { model: '.onnx', dataset: '.json', image: '.bin' };
 
 /** `models/<sha>.onnx`. Extensions are restricted so a path never escapes its folder. */
@@ -67,7 +71,7 @@ export function assertArtifactPath(p: string): void {
 
 /** Streams input to a temp file in `tmpDir`, hashing on the way. Caller moves or deletes the file. */
 export async function spoolToTemp(input: Readable | Buffer, tmpDir: string, maxBytes?: number): Promise<{ file: string; sha256: string; size: number }> {
-  await fs.promises.mkdir(tmpDir, { recursive: true });
+  await fs.promises.mkdir(tmpDir, { recursive: true, mode: DIR_MODE });
   const file = path.join(tmpDir, `.tmp-${crypto.randomUUID()}`);
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -81,7 +85,7 @@ export async function spoolToTemp(input: Readable | Buffer, tmpDir: string, maxB
   });
   const source = Buffer.isBuffer(input) ? Readable.from([input]) : input;
   try {
-    await pipeline(source, meter, fs.createWriteStream(file, { flags: 'wx' }));
+    await pipeline(source, meter, fs.createWriteStream(file, { flags: 'wx', mode: FILE_MODE }));
   } catch (e) {
     await fs.promises.rm(file, { force: true });
     throw e;
@@ -103,7 +107,7 @@ export class LocalArtifactStore implements ArtifactStore {
     const p = artifactPath(opts.kind, tmp.sha256, opts.extension);
     const target = path.join(this.dir, p);
     try {
-      await fs.promises.mkdir(path.dirname(target), { recursive: true });
+      await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });
       // Same content, same name: rename over an existing copy is harmless and atomic.
       await fs.promises.rename(tmp.file, target);
     } finally {

@@ -43,6 +43,29 @@ describe('SSRF-safe fetch', () => {
     expect(isPublicAddress('2606:4700:4700::1111')).toBe(true);
   });
 
+  // Finding 5: only global unicast; forms that embed an IPv4 address are judged by it.
+  it('IPv6: global unicast only; IPv4-compatible, NAT64, 6to4 and Teredo forms of private addresses are refused', async () => {
+    const refused = [
+      '::127.0.0.1', '::7f00:1', '::10.0.0.1', '::a9fe:a9fe', // IPv4-compatible (::/96)
+      '::ffff:10.0.0.1', '::ffff:169.254.169.254', // IPv4-mapped
+      '64:ff9b::127.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b::192.168.1.1', '64:ff9b:1::8.8.8.8', // NAT64 (well-known with private inside; local-use)
+      '2002:7f00:1::1', '2002:a00:1::', '2002:a9fe:a9fe::1', // 6to4 of 127.0.0.1, 10.0.0.1, 169.254.169.254
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001::1', // Teredo
+      '2001:db8::1', '100::1', '4000::1', 'fc00::1', 'fec0::1', '::', '::1', 'ff02::1',
+    ];
+    for (const a of refused) expect([a, isPublicAddress(a)]).toEqual([a, false]);
+    for (const a of ['2606:4700:4700::1111', '2a00:1450:4001:81b::200e', '64:ff9b::8.8.8.8', '2002:808:808::1', '::ffff:8.8.8.8']) expect([a, isPublicAddress(a)]).toEqual([a, true]);
+    expect(await code(safeFetch('https://[::127.0.0.1]/x', base))).toBe('blocked_address');
+    expect(await code(safeFetch('https://[64:ff9b::7f00:1]/x', base))).toBe('blocked_address');
+    expect(await code(safeFetch('https://[2002:7f00:1::1]/x', base))).toBe('blocked_address');
+  });
+
+  it('a refusal never says what the name resolved to', async () => {
+    const err = await safeFetch('https://internal.example.com/d.json', { ...base, lookup: async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.11.12.13', family: 4 }] }).catch((e: FetchError) => e);
+    expect(err).toMatchObject({ code: 'blocked_address', message: 'internal.example.com does not resolve to public addresses only; refused' });
+    expect((err as Error).message).not.toMatch(/10\.11|93\.184/);
+  });
+
   it('fetches a local test server only when both test relaxations are on', async () => {
     const ok = await safeFetch(`${local}/d.json`, { ...base, allowHttp: true, allowPrivate: true, lookup: undefined });
     expect(JSON.parse(ok.body.toString())).toEqual({ ok: true });
@@ -103,5 +126,65 @@ describe('test relaxations never reach production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).fetch).toMatchObject({ allowHttp: false, allowPrivate: false });
     expect(() => loadConfig({ NODE_ENV: 'production', ASSAY_ALLOW_PRIVATE_FETCH: 'true' })).toThrow(/must not be set when NODE_ENV=production/);
     expect(() => loadConfig({ NODE_ENV: 'production', ASSAY_ALLOW_HTTP_FETCH: 'true' })).toThrow(/must not be set when NODE_ENV=production/);
+  });
+});
+
+// Finding 2: every refused answer closes its socket at once, and one deadline covers the whole
+// exchange. The server answers, then trickles a byte every 50 ms for as long as the socket lives.
+describe('sockets are closed on every path', () => {
+  let server: http.Server;
+  let local: string;
+  const closed = new Map<string, number>();
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const path = req.url ?? '';
+      req.socket.once('close', () => closed.set(path, Date.now()));
+      const trickle = () => {
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 50);
+        res.once('close', () => clearInterval(t));
+      };
+      if (path === '/404') res.writeHead(404, { 'content-type': 'text/plain' });
+      else if (path === '/redirect') res.writeHead(302, { location: '/404', 'content-type': 'text/plain' });
+      else if (path === '/html') res.writeHead(200, { 'content-type': 'text/html' });
+      else res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      if (path === '/over-cap') res.write(Buffer.alloc(2000, 0x20));
+      trickle();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const opts = { maxBytes: 1000, timeoutMs: 10_000, allowHttp: true, allowPrivate: true, accept: ['application/json'] };
+  async function closesPromptly(path: string, expected: string) {
+    const started = Date.now();
+    expect(await code(safeFetch(`${local}${path}`, opts))).toBe(expected);
+    for (let i = 0; i < 40 && !closed.has(path); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.get(path)).toBeDefined();
+    expect(closed.get(path)! - started).toBeLessThan(1000);
+  }
+
+  it('a 404 that keeps sending', () => closesPromptly('/404', 'http_status'));
+  it('a redirect that keeps sending (and its target)', async () => {
+    closed.delete('/404');
+    await closesPromptly('/redirect', 'http_status');
+    for (let i = 0; i < 40 && !closed.has('/404'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.has('/404')).toBe(true);
+  });
+  it('a refused content type that keeps sending', () => closesPromptly('/html', 'content_type'));
+  it('a body over the cap that keeps sending', () => closesPromptly('/over-cap', 'too_large'));
+
+  it('one deadline covers headers and body: a body that never ends times out and its socket closes', async () => {
+    const started = Date.now();
+    expect(await code(safeFetch(`${local}/forever`, { ...opts, maxBytes: 1_000_000, timeoutMs: 400 }))).toBe('timeout');
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(1500);
+    for (let i = 0; i < 40 && !closed.has('/forever'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.get('/forever')! - started).toBeLessThan(1500);
   });
 });

@@ -41,3 +41,33 @@ describe('jobs dashboard', () => {
     expect(await r.json()).toEqual({ error: 'the jobs dashboard is off: set ASSAY_ADMIN_TOKEN to enable it' });
   });
 });
+
+// Finding 8 of the adversarial review: a foreign site's form could post jobs/create with the
+// browser's Basic credentials. State changes need Bearer, or Basic from the dashboard's own origin.
+describe('jobs dashboard: cross-site changes', () => {
+  const basic = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`;
+  const create = (headers: Record<string, string>, jobName: string) =>
+    fetch(`${on.url}/admin/jobs/api/jobs/create`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ jobName, jobData: {} }) });
+  const count = async (name: string) => (await on.ctx.agenda.queryJobs({ name })).jobs.length;
+
+  it('a cross-site POST with Basic credentials is refused and creates nothing', async () => {
+    const foreign = await create({ authorization: basic, origin: 'https://evil.example' }, 'csrf.foreign');
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: string }).error).toMatch(/changes from another site \(https:\/\/evil\.example\) are refused/);
+    const viaReferer = await create({ authorization: basic, referer: 'https://evil.example/page.html' }, 'csrf.referer');
+    expect(viaReferer.status).toBe(403);
+    const noOrigin = await create({ authorization: basic }, 'csrf.none');
+    expect(noOrigin.status).toBe(403);
+    for (const n of ['csrf.foreign', 'csrf.referer', 'csrf.none']) expect(await count(n)).toBe(0);
+  });
+
+  it('Basic from the dashboard itself and Bearer from anywhere still work; reading needs no Origin', async () => {
+    const own = await create({ authorization: basic, origin: new URL(on.url).origin }, 'dash.own');
+    expect(own.status).toBe(200);
+    const bearer = await create({ authorization: `Bearer ${TOKEN}`, origin: 'https://elsewhere.example' }, 'dash.bearer');
+    expect(bearer.status).toBe(200);
+    expect(await count('dash.own')).toBe(1);
+    expect(await count('dash.bearer')).toBe(1);
+    expect((await fetch(`${on.url}/admin/jobs/api`, { headers: { authorization: basic, origin: 'https://evil.example' } })).status).toBe(200);
+  });
+});

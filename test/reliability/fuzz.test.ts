@@ -16,6 +16,7 @@ const WEBHOOK_SECRET = 'whsec-fuzz-0123456789abcdef';
 const OUTBOUND_TOKEN = 'om-token-fuzz-0123456789abcdef';
 const TRAINER_SECRET = 'trainer-secret-fuzz-0123456789';
 const ADMIN_TOKEN = 'admin-token-fuzz-0123456789';
+const METRICS_TOKEN = 'metrics-token-fuzz-0123456789';
 const ORG_ID = '00D5e000000KQ2eEAG';
 
 /** mulberry32: small, seeded, deterministic. */
@@ -86,6 +87,18 @@ function generateBody(): Body {
   }
 }
 
+/** Inputs the adversarial review (issue 13, finding 6) saw answered with 500. */
+const soap = (inner: string, prolog = '') =>
+  `<?xml version="1.0"?>${prolog}<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>${ORG_ID}</OrganizationId><Notification><Id>04l5e000000Abc1AAC</Id><sObject xsi:type="sf:Test_Kit__c" xmlns:sf="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><sf:Id>a0B5e000000AbcdEAC</sf:Id>${inner}</sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>`;
+const HOSTILE: Body[] = [
+  { kind: 'SOAP nested 5,000+', body: soap('<a>'.repeat(5500) + '</a>'.repeat(5500)), contentType: 'text/xml' },
+  { kind: 'SOAP __proto__ field', body: soap('<sf:__proto__><x>1</x></sf:__proto__>'), contentType: 'text/xml' },
+  { kind: 'SOAP constructor field', body: soap('<sf:constructor>x</sf:constructor>'), contentType: 'text/xml' },
+  { kind: 'SOAP entity blow-up', body: soap(`<sf:Name>${'&e;'.repeat(3000)}</sf:Name>`, `<!DOCTYPE x [<!ENTITY e "${'e'.repeat(4000)}">]>`), contentType: 'text/xml' },
+  { kind: 'JSON nested 100,000', body: `{"ChangeEventHeader":{"entityName":"Test_Kit__c","changeType":"UPDATE"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, contentType: 'application/json' },
+  { kind: 'JSON __proto__', body: '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ChangeEventHeader":{"entityName":"x","changeType":"UPDATE"}}', contentType: 'application/json' },
+];
+
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-16', 'text/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', 'text/plain', 'application/octet-stream', '', 'garbage/; ;;='];
 
 interface Target {
@@ -127,6 +140,7 @@ function targets(): Target[] {
     { name: 'healthz', method: 'GET', path: () => '/healthz' + garbageQuery(), json: true, headers: garbage },
     { name: 'readyz', method: 'GET', path: () => '/readyz', json: true, headers: garbage },
     { name: 'openapi', method: 'GET', path: () => '/openapi.json' + garbageQuery(), json: true, headers: garbage },
+    { name: 'metrics', method: r.pick(['GET', 'POST']), path: () => '/metrics' + garbageQuery(), json: true, headers: () => ({ authorization: r.next() < 0.5 ? `Bearer ${METRICS_TOKEN}` : garbageAuth() }) },
     { name: 'healthz POST', method: 'POST', path: () => '/healthz', json: true, headers: none },
     { name: 'sf webhook unsigned', method: 'POST', path: () => '/webhooks/salesforce', json: true, headers: garbage },
     { name: 'sf webhook signed', method: 'POST', path: () => '/webhooks/salesforce', json: true, headers: sfSigned },
@@ -153,7 +167,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   assay = await startTestAssay(
-    { ...SLACK_ENV, SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG_ID, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, TRAINER_URL: 'https://trainer.fuzz.example.com', TRAINER_SECRET, ASSAY_ADMIN_TOKEN: ADMIN_TOKEN, SF_RECONCILE_INTERVAL: 'off' },
+    { ...SLACK_ENV, SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG_ID, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, TRAINER_URL: 'https://trainer.fuzz.example.com', TRAINER_SECRET, ASSAY_ADMIN_TOKEN: ADMIN_TOKEN, ASSAY_METRICS_TOKEN: METRICS_TOKEN, SF_RECONCILE_INTERVAL: 'off' },
     { worker: false },
   );
   edgeToken = (await addEdge(assay.ctx.db.dataSource.manager, 'edge-fuzz', systemActor)).token;
@@ -170,7 +184,7 @@ describe('fuzzing every endpoint', () => {
     const list = targets();
     const perTarget = Number(process.env.FUZZ_PER_ENDPOINT ?? 15);
     // Generated up front, so the seed alone decides every request whatever the timing.
-    const fixed: Body[] = [{ kind: 'JSON null', body: 'null', contentType: 'application/json' }, { kind: 'oversized', body: Buffer.alloc(3_000_000, 0x7b) }];
+    const fixed: Body[] = [{ kind: 'JSON null', body: 'null', contentType: 'application/json' }, { kind: 'oversized', body: Buffer.alloc(3_000_000, 0x7b) }, ...HOSTILE];
     const requests = list.flatMap((t) =>
       [...fixed, ...Array.from({ length: perTarget }, generateBody)].map(({ kind, body, contentType: fixedType }) => {
         const buf = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');

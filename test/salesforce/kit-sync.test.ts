@@ -227,7 +227,7 @@ describe('change events (CDC JSON)', () => {
     expect(((await stale.json()) as { error: string }).error).toMatch(/stale timestamp/);
     const malformed = await postChangeEvents(assay.url, null, { raw: '{"ChangeEventHeader": ' });
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toEqual({ error: 'malformed JSON' });
+    expect(await malformed.json()).toEqual({ error: 'the body is not valid JSON' });
     const notEvent = await postChangeEvents(assay.url, { hello: 'world' });
     expect(notEvent.status).toBe(400);
     expect(await count()).toBe(before);

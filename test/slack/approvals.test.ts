@@ -72,6 +72,20 @@ describe('approval buttons', () => {
     expect(await m().countBy(AuditLogEntry, { action: 'permission.denied', entityId: model.id })).toBe(2);
   });
 
+  // Finding 11 of the adversarial review: the refusal named who had already approved.
+  it('a non-approver clicking an already decided model hears only that they may not approve', async () => {
+    const { model, ts } = await pendingModel('UREQUESTER');
+    await interaction(assay.url, blockAction({ actionId: 'model_approve', value: model.id, user: 'UAPPROVER2', messageTs: ts }));
+    await slack.waitFor('chat.update');
+    expect((await m().findOneBy(Model, { id: model.id }))!.status).toBe('approved');
+    slack.reset();
+    await interaction(assay.url, blockAction({ actionId: 'model_approve', value: model.id, user: 'URANDOM', messageTs: ts }));
+    const [eph] = await slack.waitFor('chat.postEphemeral');
+    expect(eph!.body.text).toMatch(/Only approvers can approve/);
+    expect(eph!.body.text).not.toMatch(/UAPPROVER2|Already|approved by/);
+    expect(await m().countBy(AuditLogEntry, { action: 'model.decision_refused', entityId: model.id })).toBe(0);
+  });
+
   it('the requester may not approve their own model, even as an approver', async () => {
     const { model, ts } = await pendingModel('UAPPROVER1');
     await interaction(assay.url, blockAction({ actionId: 'model_approve', value: model.id, user: 'UAPPROVER1', messageTs: ts }));

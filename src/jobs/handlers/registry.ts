@@ -1,5 +1,6 @@
 // Job handlers register here; the worker defines them on Agenda and schedules the recurring ones.
 import type { Agenda, BackoffStrategy, Job } from 'agenda';
+import type { Metrics } from '../../app/metrics.js';
 import type { JobName } from '../names.js';
 
 export interface JobOptions {
@@ -14,11 +15,13 @@ export interface JobRegistry {
   every(interval: string, name: JobName): void;
 }
 
-export function agendaRegistry(agenda: Agenda): JobRegistry & { scheduleRecurring(): Promise<void> } {
+/** Every handler is timed (assay_job_duration_seconds, assay_job_failures_total) when metrics are given. */
+export function agendaRegistry(agenda: Agenda, metrics?: Metrics): JobRegistry & { scheduleRecurring(): Promise<void> } {
   const recurring: [string, JobName][] = [];
   return {
     define(name, handler, options) {
-      agenda.define(name, handler, { concurrency: options?.concurrency, lockLifetime: options?.lockLifetime, backoff: options?.backoff });
+      const run = metrics ? (job: Job<any>) => metrics.timeJob(name, () => handler(job)) : handler;
+      agenda.define(name, run, { concurrency: options?.concurrency, lockLifetime: options?.lockLifetime, backoff: options?.backoff });
     },
     every(interval, name) {
       recurring.push([interval, name]);

@@ -33,6 +33,7 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
       const { eventId } = syncData.parse(job.attrs.data);
       try {
         const outcome = await applySalesforceEvent(kitSyncDeps(ctx), eventId);
+        if (outcome.receivedAt) ctx.metrics.salesforceApplyLag.observe({ status: outcome.status }, (Date.now() - outcome.receivedAt.getTime()) / 1000);
         ctx.logger.info({ eventId, status: outcome.status, detail: outcome.detail }, 'Salesforce event processed');
       } catch (e) {
         if (!(e instanceof RetryableSalesforceError)) throw e;

@@ -4,6 +4,7 @@ import type { AppContext } from '../../app/context.js';
 import type { ApproverDirectory } from '../approvers.js';
 import type { TrainingMessages } from '../training-messages.js';
 import { DomainError } from '../../domain/index.js';
+import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 
 export interface SlackDeps {
   ctx: AppContext;
@@ -19,7 +20,12 @@ export function explain(deps: SlackDeps, err: unknown, what: string): string {
   return `Something went wrong while ${what}; it has been logged. Try again in a moment.`;
 }
 
-/** Ephemeral note to one user where they clicked (channel message or DM). */
+/** explain() for a message (mrkdwn): the error's words may hold kit names or what the user typed. */
+export function explainMrkdwn(deps: SlackDeps, err: unknown, what: string): string {
+  return escapeMrkdwn(explain(deps, err, what));
+}
+
+/** Ephemeral note to one user where they clicked (channel message or DM). `text` is mrkdwn: escape what came from outside. */
 export async function tellUser(deps: SlackDeps, channel: string | undefined, user: string, text: string): Promise<void> {
   try {
     if (channel) await deps.client.chat.postEphemeral({ channel, user, text });

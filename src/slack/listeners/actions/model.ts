@@ -3,12 +3,19 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { AlreadyDecidedError, authorize, decideModel, findModelSummary } from '../../../services/approval-service.js';
 import { deploymentPreview } from '../../../services/deployment-service.js';
-import { ForbiddenError } from '../../../domain/index.js';
+import { FIELD_LIMITS, ForbiddenError } from '../../../domain/index.js';
 import { deployModal } from '../../../../views/deploy.js';
 import { detailsModal, rejectModal } from '../../../../views/replies.js';
 import { ACTIONS } from '../../../../views/training-message.js';
-import { explain, tellUser, type SlackDeps } from '../deps.js';
+import { explain, explainMrkdwn, tellUser, type SlackDeps } from '../deps.js';
+import { escapeMrkdwn, userMention } from '../../../../views/blocks.js';
 import { publishHome } from '../events/app-home.js';
+
+/** Who decided first, as mrkdwn: the mention is built here, from the stored Slack user id. */
+function alreadyDecided(err: AlreadyDecidedError): string {
+  const a = err.approval;
+  return `Already ${a.decision} by ${userMention(a.actor)} at ${a.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
 
 /** Where the click happened: the message to update, or App Home. */
 function origin(body: BlockAction) {
@@ -40,7 +47,7 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
       // The model.decided listener re-renders the training message; App Home is per viewer.
       if (where.inHome) await publishHome(deps, body.user.id);
     } catch (err) {
-      const text = err instanceof AlreadyDecidedError || err instanceof ForbiddenError ? err.message : explain(deps, err, 'approving the model');
+      const text = err instanceof AlreadyDecidedError ? alreadyDecided(err) : err instanceof ForbiddenError ? escapeMrkdwn(err.message) : explainMrkdwn(deps, err, 'approving the model');
       await tellUser(deps, where.channel, body.user.id, `:no_entry: ${text}`);
     }
   });
@@ -56,10 +63,10 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
       try {
         await authorize(deps.ctx.db.dataSource, { actor: body.user.id, action: 'reject', approvers: await deps.approvers.approvers(), modelId: model.id });
       } catch (err) {
-        return tellUser(deps, where.channel, body.user.id, `:no_entry: ${explain(deps, err, 'rejecting the model')}`);
+        return tellUser(deps, where.channel, body.user.id, `:no_entry: ${explainMrkdwn(deps, err, 'rejecting the model')}`);
       }
     }
-    await deps.client.views.open({ trigger_id: body.trigger_id, view: rejectModal({ modelId: model.id, modelName: model.modelName, channel: where.channel, ts: where.ts }) });
+    await deps.client.views.open({ trigger_id: body.trigger_id, view: rejectModal({ modelId: model.id, modelName: model.modelName, channel: where.channel, ts: where.ts, maxLength: FIELD_LIMITS.reason }) });
   });
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.details, async ({ ack, body, action }) => {
@@ -73,6 +80,6 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
     await ack();
     const where = origin(body);
     const refused = await openDeployModal(deps, { modelId: action.value ?? '', user: body.user.id, triggerId: body.trigger_id, channel: where.channel, ts: where.ts });
-    if (refused) await tellUser(deps, where.channel, body.user.id, `:no_entry: ${refused}`);
+    if (refused) await tellUser(deps, where.channel, body.user.id, `:no_entry: ${escapeMrkdwn(refused)}`);
   });
 }

@@ -2,6 +2,7 @@
 // wizard modal straight away (trigger_id lives 3 s) and fills it once the kits are read.
 import { randomUUID } from 'node:crypto';
 import type { App, SlashCommand } from '@slack/bolt';
+import { FIELD_LIMITS } from '../../../domain/index.js';
 import { JOBS } from '../../../jobs/names.js';
 import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
@@ -15,7 +16,8 @@ import { slackUser } from '../../../services/audit.js';
 import { kitsReply, modelsReply, modelStatusReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
-import { explain, type SlackDeps } from '../deps.js';
+import { explainMrkdwn, type SlackDeps } from '../deps.js';
+import { escapeMrkdwn } from '../../../../views/mrkdwn.js';
 import { openDeployModal } from '../actions/model.js';
 
 type Reply = { text: string; blocks?: unknown[] };
@@ -54,7 +56,7 @@ const handlers: Record<string, Handler> = {
     const model = await findModelSummary(deps.ctx.db.dataSource.manager, args[0]);
     if (!model) return usageReply(`No model "${args[0]}".`);
     const refused = await openDeployModal(deps, { modelId: model.id, user: command.user_id, triggerId: command.trigger_id });
-    return refused ? textReply(refused) : null;
+    return refused ? textReply(escapeMrkdwn(refused)) : null;
   },
   rollback: async (deps, args, command) => {
     if (!args[0]) return needsArg('rollback', 'a kit id');
@@ -63,12 +65,13 @@ const handlers: Record<string, Handler> = {
       { kit: args[0], actor: command.user_id, approvers: await deps.approvers.approvers(), interactionKey: `command:rollback:${command.trigger_id}` },
       deps.ctx.events,
     );
-    return textReply(`Rolled back kit ${args[0]}: ${r.restored.length} kit option(s) restored, ${r.rolledBackModelIds.length} model(s) deprecated, ${r.deployments.length} edge deployment(s) queued.`);
+    return textReply(`Rolled back kit ${escapeMrkdwn(args[0])}: ${r.restored.length} kit option(s) restored, ${r.rolledBackModelIds.length} model(s) deprecated, ${r.deployments.length} edge deployment(s) queued.`);
   },
   history: async (deps, args) => {
     if (!args[0]) return needsArg('history', 'a kit id');
     const text = formatPromotionHistory(await promotionHistory(deps.ctx.db.dataSource.manager, args[0]));
-    return textReply('```' + text.slice(0, 2900) + '```');
+    // Kit, option and model names come from Salesforce: escaped inside the code block too.
+    return textReply('```' + escapeMrkdwn(text.slice(0, 2900)) + '```');
   },
   sync: async (deps, _args, command) => {
     await deps.ctx.queue.now(JOBS.salesforceReconcile, { requestedBy: command.user_id });
@@ -89,13 +92,17 @@ async function openWizard(deps: SlackDeps, command: SlashCommand): Promise<void>
 
 export function registerAssayCommand(app: App, deps: SlackDeps): void {
   app.command('/assay', async ({ command, ack }) => {
+    if (command.text.length > FIELD_LIMITS.command) {
+      await ack({ response_type: 'ephemeral', ...usageReply(`That is more than ${FIELD_LIMITS.command} characters; /assay commands are short.`) } as never);
+      return;
+    }
     const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
     if (sub === 'train') {
       await ack();
       try {
         await openWizard(deps, command);
       } catch (err) {
-        await deps.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: explain(deps, err, 'opening the training wizard') }).catch(() => undefined);
+        await deps.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: explainMrkdwn(deps, err, 'opening the training wizard') }).catch(() => undefined);
       }
       return;
     }
@@ -108,7 +115,7 @@ export function registerAssayCommand(app: App, deps: SlackDeps): void {
     try {
       reply = await handler(deps, args, command);
     } catch (err) {
-      reply = textReply(`:warning: ${explain(deps, err, `running /assay ${sub}`)}`);
+      reply = textReply(`:warning: ${explainMrkdwn(deps, err, `running /assay ${sub}`)}`);
     }
     await ack(reply ? ({ response_type: 'ephemeral', ...reply } as never) : undefined);
   });

@@ -7,6 +7,7 @@ import { DomainError, ForbiddenError } from '../../../domain/index.js';
 import { DEPLOY_CALLBACK } from '../../../../views/deploy.js';
 import { REJECT_CALLBACK } from '../../../../views/replies.js';
 import { explain, tellUser, type SlackDeps } from '../deps.js';
+import { escapeMrkdwn } from '../../../../views/mrkdwn.js';
 
 const meta = z.object({ modelId: z.string(), channel: z.string().nullable(), ts: z.string().nullable() });
 
@@ -58,7 +59,7 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
       await tellUser(deps, m.channel ?? undefined, body.user.id, `:rocket: Deploying: ${r.activated.length} kit option(s) switched, ${r.deployments.length} edge deployment(s) queued.`);
     } catch (err) {
       const text = err instanceof ForbiddenError || err instanceof DomainError ? err.message : explain(deps, err, 'deploying');
-      await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${text}`);
+      await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${escapeMrkdwn(text)}`);
     }
   });
 }

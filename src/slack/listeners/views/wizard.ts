@@ -5,7 +5,7 @@ import type { App, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../../../app/context.js';
 import type { WizardSession } from '../../../db/entities/index.js';
-import { ValidationError, type VersionChoice } from '../../../domain/index.js';
+import { FIELD_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
 import { JOBS } from '../../../jobs/names.js';
 import { slackUser } from '../../../services/audit.js';
 import { findModelSummary } from '../../../services/approval-service.js';
@@ -49,7 +49,9 @@ function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<str
 }
 
 function nextView(sessionId: string, next: NextStep) {
-  return next.step === 'labels' ? labelsView({ sessionId, unlabeled: next.unlabeled }) : datasetView({ sessionId, ...next.dataset });
+  return next.step === 'labels'
+    ? labelsView({ sessionId, unlabeled: next.unlabeled, maxLength: FIELD_LIMITS.labelName })
+    : datasetView({ sessionId, ...next.dataset, limits: { datasetName: FIELD_LIMITS.datasetName, url: FIELD_LIMITS.url } });
 }
 
 /** files.info is the authority on the file (the submitted payload is the client's word). */

@@ -1,0 +1,33 @@
+// Longest accepted value of every field people type (Slack modals and commands). Each is enforced
+// by the service that takes the value (a ValidationError naming the field) and said in the modal
+// (Slack's max_length, or the hint where Slack has none): one table, so the two never disagree.
+import { ValidationError } from './errors.js';
+
+export const FIELD_LIMITS = {
+  /** Reject reason (the approval's comment). */
+  reason: 1000,
+  datasetName: 100,
+  labelName: 100,
+  /** Dataset URL. */
+  url: 2000,
+  lineageName: 100,
+  /** A kit search (/assay kits, the kit picker). */
+  search: 100,
+  /** The whole text after /assay. */
+  command: 1000,
+} as const;
+
+export type LimitedField = keyof typeof FIELD_LIMITS;
+
+/** Characters as people count them (code points), not UTF-16 units. */
+export const textLength = (value: string): number => [...value].length;
+
+/** The value if within its field's cap, else a ValidationError for `field` (the form block) saying the cap. */
+export function checkLength(value: string, limit: LimitedField, field: string, label: string): string {
+  const max = FIELD_LIMITS[limit];
+  // Cheap first: UTF-16 length is never below the code point count.
+  if (value.length > max && textLength(value) > max) {
+    throw new ValidationError(`${label} can be at most ${max} characters (this one has ${textLength(value)})`, field);
+  }
+  return value;
+}
