@@ -10,7 +10,7 @@ export const USAGE = [
   '*/assay status* <training or model> — where it stands',
   '*/assay cancel* <training> — stop a training',
   '*/assay deploy* <model> — activate an approved model (approvers)',
-  '*/assay rollback* <kit> — return a kit to its previous models (approvers)',
+  '*/assay rollback* <kit> — return a kit to its previous models, after a confirmation (approvers)',
   '*/assay history* <kit> — promotions of a kit',
   '*/assay sync* — reconcile kits with Salesforce now',
   '*/assay help* — this list',

@@ -6,6 +6,7 @@ import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
 import { setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
 import { trainingMessage, validationReportMessage } from '../../views/training-message.js';
+import { rolledBackNote } from '../../views/rollback.js';
 
 type Live = Partial<AssayEventMap['training.progress']>;
 
@@ -120,7 +121,7 @@ export class TrainingMessages {
     });
     ev.on('model.rolled_back', async (e) => {
       const card = await this.refreshForModel(e.modelId);
-      if (card) await this.postInThread(card.uid, { text: `Rolled back by <@${e.actor}>: ${e.restored.length} kit option(s) returned to their previous model.`, blocks: [] });
+      if (card) await this.postInThread(card.uid, rolledBackNote(e));
     });
   }
 

@@ -6,7 +6,6 @@ import { JOBS } from '../../../jobs/names.js';
 import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
 import { requestCancel } from '../../../services/training-service.js';
-import { rollbackKit } from '../../../services/deployment-service.js';
 import { formatPromotionHistory, promotionHistory } from '../../../services/history-service.js';
 import { trainingCard } from '../../../services/slack-delivery-service.js';
 import { kitStep } from '../../../services/wizard-flow-service.js';
@@ -16,7 +15,7 @@ import { kitsReply, modelsReply, modelStatusReply, textReply, usageReply } from 
 import { trainingMessage } from '../../../../views/training-message.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
 import { explain, type SlackDeps } from '../deps.js';
-import { openDeployModal } from '../actions/model.js';
+import { openDeployModal, openRollbackModal } from '../actions/model.js';
 
 type Reply = { text: string; blocks?: unknown[] };
 type Handler = (deps: SlackDeps, args: string[], command: SlashCommand) => Promise<Reply | null>;
@@ -58,12 +57,8 @@ const handlers: Record<string, Handler> = {
   },
   rollback: async (deps, args, command) => {
     if (!args[0]) return needsArg('rollback', 'a kit id');
-    const r = await rollbackKit(
-      deps.ctx.db.dataSource,
-      { kit: args[0], actor: command.user_id, approvers: await deps.approvers.approvers(), interactionKey: `command:rollback:${command.trigger_id}` },
-      deps.ctx.events,
-    );
-    return textReply(`Rolled back kit ${args[0]}: ${r.restored.length} kit option(s) restored, ${r.rolledBackModelIds.length} model(s) deprecated, ${r.deployments.length} edge deployment(s) queued.`);
+    const refused = await openRollbackModal(deps, { kit: args[0], user: command.user_id, triggerId: command.trigger_id, channel: command.channel_id });
+    return refused ? textReply(`:no_entry: ${refused}`) : null;
   },
   history: async (deps, args) => {
     if (!args[0]) return needsArg('history', 'a kit id');
