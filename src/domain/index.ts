@@ -1,4 +1,5 @@
 export * from './activation.js';
+export * from './catalog.js';
 export * from './dataset-name.js';
 export * from './errors.js';
 export * from './hyperparameters.js';

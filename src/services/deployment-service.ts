@@ -7,7 +7,7 @@ import type { AssayEvents } from '../app/events.js';
 import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction, type KitOption } from '../domain/index.js';
 import { activateModel } from './activation-service.js';
 import { slackUser, writeAudit, type Actor } from './audit.js';
-import { getKit } from './catalog-service.js';
+import { selectableKitOptions } from './catalog-service.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
 
@@ -118,9 +118,16 @@ export const saveResult = (tx: EntityManager, approvalId: string, result: unknow
 
 // ---- scope and targets --------------------------------------------------------------------
 
+/** Keeps the pairs the wizard would offer (isSelectableKitOption): nothing else is deployed to. */
+async function selectableOnly(manager: EntityManager, pairs: KitOptionRef[]): Promise<KitOptionRef[]> {
+  const allowed = new Set((await selectableKitOptions(manager, pairs.map((p) => p.testTypeId))).map(kitOptionKey));
+  return pairs.filter((p) => allowed.has(kitOptionKey(p)));
+}
+
 /**
  * Every (kit, option) the model serves: its training's kits × the lineage's options each kit
- * has, plus kit options mapped to it by a "skip" (model_test_types rows). Archived kits excluded.
+ * has, plus kit options mapped to it by a "skip" (model_test_types rows) — only the selectable
+ * ones (a link Salesforce marks not selectable, an archived kit or option, is never deployed to).
  */
 export async function servedScope(manager: EntityManager, model: Model): Promise<KitOptionRef[]> {
   const rows: { test_type_id: string; ai_option_uid: string }[] = await manager.query(
@@ -136,10 +143,10 @@ export async function servedScope(manager: EntityManager, model: Model): Promise
      ORDER BY 1, 2`,
     [model.id, model.lineageId, model.trainingUid],
   );
-  return rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid }));
+  return selectableOnly(manager, rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })));
 }
 
-/** An explicit scope must name options of the model's label space that the (active) kit has. */
+/** An explicit scope must name selectable options of the model's label space that the kit has. */
 async function checkScope(manager: EntityManager, model: Model, scope: readonly KitOptionRef[]): Promise<KitOptionRef[]> {
   const bad = scope.find((p) => !UUID.test(p.testTypeId) || !UUID.test(p.aiOptionUid));
   if (bad) throw new ValidationError(`Not a kit option: ${bad.testTypeId}/${bad.aiOptionUid}`, 'scope');
@@ -152,10 +159,10 @@ async function checkScope(manager: EntityManager, model: Model, scope: readonly 
       WHERE l.test_type_id = ANY($2::uuid[])`,
     [model.lineageId, unique.map((p) => p.testTypeId)],
   );
-  const allowed = new Set(rows.map((r) => kitOptionKey({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })));
+  const allowed = new Set((await selectableOnly(manager, rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })))).map(kitOptionKey));
   const outside = unique.filter((p) => !allowed.has(kitOptionKey(p)));
   if (outside.length) {
-    throw new ValidationError(`Model ${model.modelName} cannot serve ${outside.map(kitOptionKey).join(', ')}: not an option of an active kit within its labels`, 'scope');
+    throw new ValidationError(`Model ${model.modelName} cannot serve ${outside.map(kitOptionKey).join(', ')}: not a selectable option of an active kit within its labels`, 'scope');
   }
   return unique;
 }

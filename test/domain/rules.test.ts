@@ -1,7 +1,7 @@
 // Domain rules are plain functions: they read like the design and run in milliseconds.
 import { describe, expect, it } from '@jest/globals';
 import {
-  assertTransition, canonicalJson, checkApproverAction, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
+  assertTransition, canonicalJson, checkApproverAction, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
   lineageKey, lineageName, modelName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
@@ -95,6 +95,14 @@ describe('permissions', () => {
     expect(checkApproverAction({ actor: 'UAPP1', action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false, reason: expect.stringMatching(/requested this training/) });
     expect(checkApproverAction({ actor: 'UAPP1', action: 'deploy', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
     expect(checkApproverAction({ actor: 'UAPP2', action: 'approve', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
+  });
+});
+
+describe('selectable kit options', () => {
+  it('need an active kit, a selectable link and a selectable, active option', () => {
+    const all = { kitActive: true, linkSelectable: true, optionSelectable: true, optionActive: true };
+    expect(isSelectableKitOption(all)).toBe(true);
+    for (const k of Object.keys(all)) expect(isSelectableKitOption({ ...all, [k]: false })).toBe(false);
   });
 });
 
