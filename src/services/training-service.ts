@@ -3,7 +3,9 @@
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
+  checkCancelTraining,
   decideVersion,
+  ForbiddenError,
   lineageName,
   usableModel,
   validateDatasetName,
@@ -118,8 +120,21 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
   });
 }
 
-/** Asks a training to stop; the trainer honours it between batches. Finished ones refuse. */
-export async function requestCancel(manager: EntityManager, trainingUid: string, actor: Actor): Promise<ModelTraining> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Asks a training to stop; the trainer honours it between batches. Finished ones refuse. Only its
+ * requester or an approver may (operators at the CLI too); a refusal is audited and survives.
+ */
+export async function requestCancel(manager: EntityManager, trainingUid: string, actor: Actor, access: { approvers: ReadonlySet<string> }): Promise<ModelTraining> {
+  if (!UUID.test(trainingUid)) throw new NotFoundError('Training', trainingUid);
+  const found = await manager.findOne(ModelTraining, { where: { uid: trainingUid } });
+  if (!found) throw new NotFoundError('Training', trainingUid);
+  const verdict = checkCancelTraining({ actor, requestedBy: found.requestedBy, approvers: access.approvers });
+  if (!verdict.allowed) {
+    await writeAudit(manager, actor, { action: 'permission.denied', entityType: 'training', entityId: trainingUid, details: { attempted: 'cancel', reason: verdict.reason } });
+    throw new ForbiddenError(verdict.reason);
+  }
   return manager.transaction(async (tx) => {
     const t = await tx.findOne(ModelTraining, { where: { uid: trainingUid }, lock: { mode: 'pessimistic_write' } });
     if (!t) throw new NotFoundError('Training', trainingUid);
@@ -132,4 +147,3 @@ export async function requestCancel(manager: EntityManager, trainingUid: string,
     return { ...t, cancelRequested: true };
   });
 }
-

@@ -1,7 +1,7 @@
 // Domain rules are plain functions: they read like the design and run in milliseconds.
 import { describe, expect, it } from '@jest/globals';
 import {
-  assertTransition, canonicalJson, checkApproverAction, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
+  assertTransition, canonicalJson, checkApproverAction, checkCancelTraining, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
   lineageKey, lineageName, modelName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
@@ -95,6 +95,15 @@ describe('permissions', () => {
     expect(checkApproverAction({ actor: 'UAPP1', action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false, reason: expect.stringMatching(/requested this training/) });
     expect(checkApproverAction({ actor: 'UAPP1', action: 'deploy', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
     expect(checkApproverAction({ actor: 'UAPP2', action: 'approve', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
+    expect(checkApproverAction({ actor: 'UX', action: 'sync', approvers })).toEqual({ allowed: false, reason: expect.stringMatching(/^Only approvers can start a Salesforce sync/) });
+  });
+  it('a training is cancelled by its requester, an approver, or an operator at the CLI', () => {
+    const slack = (id: string) => ({ type: 'slack_user', id });
+    expect(checkCancelTraining({ actor: slack('UREQ'), requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: slack('UAPP1'), requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: { type: 'cli', id: 'ops' }, requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: slack('UX'), requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
+    expect(checkCancelTraining({ actor: { type: 'edge', id: 'UREQ' }, requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
   });
 });
 

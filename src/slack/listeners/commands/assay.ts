@@ -2,7 +2,6 @@
 // wizard modal straight away (trigger_id lives 3 s) and fills it once the kits are read.
 import { randomUUID } from 'node:crypto';
 import type { App, SlashCommand } from '@slack/bolt';
-import { JOBS } from '../../../jobs/names.js';
 import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
 import { requestCancel } from '../../../services/training-service.js';
@@ -11,9 +10,11 @@ import { trainingCard } from '../../../services/slack-delivery-service.js';
 import { kitStep } from '../../../services/wizard-flow-service.js';
 import { openWizardSession } from '../../../services/wizard-session-service.js';
 import { slackUser } from '../../../services/audit.js';
-import { kitsReply, modelsReply, modelStatusReply, textReply, usageReply } from '../../../../views/replies.js';
+import { requestCatalogSync, SyncInProgressError } from '../../../services/sync-run-service.js';
+import { kitsReply, modelsReply, modelStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
+import { escapeMrkdwn } from '../../../../views/blocks.js';
 import { explain, type SlackDeps } from '../deps.js';
 import { openDeployModal, openRollbackModal } from '../actions/model.js';
 
@@ -45,7 +46,7 @@ const handlers: Record<string, Handler> = {
   },
   cancel: async (deps, args, command) => {
     if (!args[0]) return needsArg('cancel', 'a training id');
-    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id));
+    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id), { approvers: await deps.approvers.approvers() });
     return textReply(t.status === 'cancelled' ? `Training ${t.uid} is cancelled.` : `Cancel requested: training ${t.uid} stops after the current batch.`);
   },
   deploy: async (deps, args, command) => {
@@ -58,7 +59,7 @@ const handlers: Record<string, Handler> = {
   rollback: async (deps, args, command) => {
     if (!args[0]) return needsArg('rollback', 'a kit id');
     const refused = await openRollbackModal(deps, { kit: args[0], user: command.user_id, triggerId: command.trigger_id, channel: command.channel_id });
-    return refused ? textReply(`:no_entry: ${refused}`) : null;
+    return refused ? textReply(`:no_entry: ${escapeMrkdwn(refused)}`) : null;
   },
   history: async (deps, args) => {
     if (!args[0]) return needsArg('history', 'a kit id');
@@ -66,8 +67,13 @@ const handlers: Record<string, Handler> = {
     return textReply('```' + text.slice(0, 2900) + '```');
   },
   sync: async (deps, _args, command) => {
-    await deps.ctx.queue.now(JOBS.salesforceReconcile, { requestedBy: command.user_id });
-    return textReply('Kit sync with Salesforce queued; new kits show up in /assay kits when it finishes.');
+    try {
+      const { last } = await requestCatalogSync({ dataSource: deps.ctx.db.dataSource, queue: deps.ctx.queue }, { actor: command.user_id, approvers: await deps.approvers.approvers() });
+      return syncQueuedReply(last);
+    } catch (err) {
+      if (err instanceof SyncInProgressError) return syncBusyReply(err.run);
+      throw err;
+    }
   },
 };
 

@@ -8,6 +8,7 @@ import { DomainError, ForbiddenError } from '../../../domain/index.js';
 import { DEPLOY_CALLBACK } from '../../../../views/deploy.js';
 import { REJECT_CALLBACK } from '../../../../views/replies.js';
 import { ROLLBACK_CALLBACK, rollbackDoneText } from '../../../../views/rollback.js';
+import { escapeMrkdwn } from '../../../../views/blocks.js';
 import { explain, tellUser, type SlackDeps } from '../deps.js';
 
 const meta = z.object({ modelId: z.string(), channel: z.string().nullable(), ts: z.string().nullable() });
@@ -50,7 +51,7 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
       const r = await rollbackKit(deps.ctx.db.dataSource, { kit: m.kit, from: m.from, actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `rollback:${view.id}` }, deps.ctx.events);
       await tellUser(deps, m.channel ?? undefined, body.user.id, rollbackDoneText(r));
     } catch (err) {
-      await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${explain(deps, err, 'rolling back')}`);
+      await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${escapeMrkdwn(explain(deps, err, 'rolling back'))}`);
     }
   });
 
