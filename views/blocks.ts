@@ -16,6 +16,18 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** `name (id)` within `max` characters: a long name is cut, never the id that tells kits apart. */
+export function nameWithId(name: string, id: string, max: number = LIMITS.optionText): string {
+  const suffix = ` (${id})`;
+  const room = max - [...suffix].length;
+  return room < 8 ? truncate(`${name}${suffix}`, max) : `${truncate(name, room)}${suffix}`;
+}
+
+/** An AI option for people: its Salesforce name first; the key (what datasets use) second. */
+export function optionTitle(o: { name: string; description?: string | null }): string {
+  return o.description?.trim() || o.name;
+}
+
 export const plain = (text: string, max: number = LIMITS.sectionText) => ({ type: 'plain_text' as const, text: truncate(text, max), emoji: true });
 export const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text: truncate(text, LIMITS.sectionText) });
 

@@ -38,7 +38,7 @@ export function rollbackModal(p: RollbackPreviewView): ModalView {
   const moving = p.steps.filter((s) => s.to);
   const staying = p.steps.filter((s) => !s.to);
   const line = (s: RollbackPreviewView['steps'][number]) =>
-    `• *${escapeMrkdwn(s.optionName)}* (${escapeMrkdwn(s.optionKey)}): ${code(s.from.name)} → ${s.to ? code(s.to.name) : '_stays: no earlier model_'}`;
+    `• *${escapeMrkdwn(s.optionName)}*${s.optionName === s.optionKey ? '' : ` (${escapeMrkdwn(s.optionKey)})`}: ${code(s.from.name)} → ${s.to ? code(s.to.name) : '_stays: no earlier model_'}`;
   const blocks: KnownBlock[] = [
     section(`Roll back kit ${kitLabel(p.kit)}? ${plural(moving.length, 'kit option')} return to the model they ran before; edges get those models again.`),
     ...lineSections([...moving, ...staying].map(line)),

@@ -27,7 +27,8 @@ export interface DeployInput {
 
 export interface DeployPreview {
   model: Model;
-  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; currentModelId: string | null; currentModelName: string | null }[];
+  /** optionName: the option's key; optionTitle: its Salesforce name. */
+  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; optionTitle: string | null; currentModelId: string | null; currentModelName: string | null }[];
   targets: string[];
 }
 
@@ -214,11 +215,11 @@ export async function deploymentPreview(manager: EntityManager, modelId: string)
   const model = await manager.findOne(Model, { where: { id: modelId } });
   if (!model) throw new NotFoundError('Model', modelId);
   const scope = await servedScope(manager, model);
-  const rows: { test_type_id: string; kit_id: string; kit_name: string; ai_option_uid: string; option_name: string; current_model_id: string | null; current_model_name: string | null }[] =
+  const rows: { test_type_id: string; kit_id: string; kit_name: string; ai_option_uid: string; option_name: string; option_title: string | null; current_model_id: string | null; current_model_name: string | null }[] =
     scope.length === 0
       ? []
       : await manager.query(
-          `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name,
+          `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name, o.description AS option_title,
                   cur.model_id AS current_model_id, cm.model_name AS current_model_name
              FROM unnest($1::uuid[], $2::uuid[]) AS s(test_type_id, ai_option_uid)
              JOIN test_types t ON t.id = s.test_type_id
@@ -237,6 +238,7 @@ export async function deploymentPreview(manager: EntityManager, modelId: string)
       kitName: r.kit_name,
       aiOptionUid: r.ai_option_uid,
       optionName: r.option_name,
+      optionTitle: r.option_title,
       currentModelId: r.current_model_id,
       currentModelName: r.current_model_name,
     })),

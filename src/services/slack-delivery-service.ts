@@ -93,6 +93,7 @@ export interface ActiveModelRow {
   kitId: string;
   kitName: string;
   optionName: string;
+  optionTitle: string | null;
   modelName: string;
   modelId: string;
   activatedAt: Date | null;
@@ -101,10 +102,10 @@ export interface ActiveModelRow {
 /** The active model of every kit option (App Home), kits in name order. */
 export async function activeModelsPerKit(manager: EntityManager, limit = 60): Promise<ActiveModelRow[]> {
   const rows: Record<string, any>[] = await manager.query(
-    `SELECT k.kit_id, k.kit_name, o.name AS option_name, m.model_name, m.id AS model_id, a.activated_at
+    `SELECT k.kit_id, k.kit_name, o.name AS option_name, o.description AS option_title, m.model_name, m.id AS model_id, a.activated_at
        FROM model_test_types a JOIN test_types k ON k.id = a.test_type_id JOIN ai_options o ON o.uid = a.ai_option_uid JOIN models m ON m.id = a.model_id
       WHERE a.is_active ORDER BY lower(k.kit_name), o.name LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ kitId: r.kit_id, kitName: r.kit_name, optionName: r.option_name, modelName: r.model_name, modelId: r.model_id, activatedAt: r.activated_at ? new Date(r.activated_at) : null }));
+  return rows.map((r) => ({ kitId: r.kit_id, kitName: r.kit_name, optionName: r.option_name, optionTitle: r.option_title, modelName: r.model_name, modelId: r.model_id, activatedAt: r.activated_at ? new Date(r.activated_at) : null }));
 }

@@ -6,7 +6,8 @@ import {
   checkCancelTraining,
   decideVersion,
   ForbiddenError,
-  lineageName,
+  suggestLineageName,
+  validateLineageName,
   usableModel,
   validateDatasetName,
   ValidationError,
@@ -18,7 +19,7 @@ import {
 import { writeAudit, type Actor } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { getOrCreateHyperparameters } from './hyperparameter-service.js';
-import { findOrCreateLineage } from './lineage-service.js';
+import { findLineageForOptions, findOrCreateLineage } from './lineage-service.js';
 import { latestModel } from './model-service.js';
 import { transition } from './transitions.js';
 
@@ -29,6 +30,8 @@ export interface TrainingRequest {
   dataset: { source: 'upload' | 'url'; uri: string };
   hyperparameters: unknown;
   versionChoice?: VersionChoice;
+  /** Name of a new lineage (ignored when the options already have one); default: suggested from the options. */
+  lineageName?: string;
   trainer?: 'tfjs' | 'remote';
   requestedBy: string;
   slackChannel?: string | null;
@@ -66,7 +69,10 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
     const datasetName = validateDatasetName(req.datasetName);
     if (req.dataset.source === 'url' && !/^https?:\/\//i.test(req.dataset.uri)) throw new ValidationError('The dataset URL must start with https://', 'dataset_url');
     const { kits, options } = await checkKitsAndOptions(tx, [...new Set(req.kitIds)], [...new Set(req.optionUids)]);
-    const lineage = await findOrCreateLineage(tx, options.map((o) => o.uid), lineageName(kits.map((k) => k.kitName)));
+    // A new lineage takes the name the person gave it (or the suggestion); an existing one keeps its own.
+    const existing = await findLineageForOptions(tx, options.map((o) => o.uid));
+    const name = existing ? existing.name : req.lineageName ? validateLineageName(req.lineageName) : suggestLineageName(options.map((o) => o.name));
+    const lineage = existing ?? (await findOrCreateLineage(tx, options.map((o) => o.uid), name));
     const latest = await latestModel(tx, lineage.id);
     const decision = decideVersion(latest && usableModel(latest) ? latest : null, req.versionChoice);
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   assertTransition, canonicalJson, checkApproverAction, checkCancelTraining, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
-  lineageKey, lineageName, modelName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
+  lineageKey, modelName, suggestLineageName, validateLineageName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
 const A = '0b3c7f0e-0000-4000-8000-00000000000a';
@@ -24,7 +24,11 @@ describe('lineage', () => {
   it('training ids are short and stable; names follow <name>_<training_id>_v<version>', () => {
     const id = trainingIdFor(lineageKey([A, B]));
     expect(id).toMatch(/^[a-z0-9]{12}$/);
-    expect(lineageName(['PR urine kit', 'PR DNA urine', 'PR urine'])).toBe('pr_urine');
+    // Named by what the lineage serves (its options), not after one of its kits; editable, checked.
+    expect(suggestLineageName(['red_light', 'green_light', 'yellow_light'])).toBe('green_light_red_light_yellow_light');
+    expect(suggestLineageName(['shape_circle', 'shape_square', 'shape_star', 'shape_cross'])).toBe('shape_circle_shape_cross_and_2_more');
+    expect(validateLineageName(' traffic_lights ')).toBe('traffic_lights');
+    expect(() => validateLineageName('Traffic lights!')).toThrow(ValidationError);
     expect(modelName('pr_urine', id, 3)).toBe(`pr_urine_${id}_v3`);
     expect(() => modelName('x', id, 0)).toThrow(ValidationError);
   });

@@ -210,7 +210,7 @@ describe('wizard version choice', () => {
     const before = await m().count(ModelTraining);
     const skip = await interaction(assay.url, viewSubmission({ callbackId: 'wizard_dataset', privateMetadata: sid, values: values({ version_choice: { value: { type: 'radio_buttons', selected_option: { value: 'skip' } } } }), blocks }));
     expect(skip.json.response_action).toBe('update');
-    expect(JSON.stringify(skip.json.view.blocks)).toMatch(/Nothing to train: the kits now map to \*pr_urine_\w+_v\d+\*/);
+    expect(JSON.stringify(skip.json.view.blocks)).toMatch(/Nothing to train: the kits now map to \*green_light_\w+_v\d+\*/);
     expect(await m().count(ModelTraining)).toBe(before);
   });
 });

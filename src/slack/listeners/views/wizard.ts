@@ -132,6 +132,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
         s,
         {
           datasetName: text(v, 'dataset_name') ?? '',
+          lineageName: text(v, 'lineage_name') ?? null,
           file,
           url: text(v, 'dataset_url') ?? null,
           hyperparameters: { epochs: text(v, 'hp_epochs'), batchSize: text(v, 'hp_batch_size'), learningRate: text(v, 'hp_learning_rate'), imageSize: text(v, 'hp_image_size') },
