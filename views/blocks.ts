@@ -62,6 +62,25 @@ export function input(blockId: string, label: string, element: InputBlock['eleme
   };
 }
 
+/** Lines grouped into as few sections as Slack's 3000-character section text allows. */
+export function lineSections(lines: string[], max: number = LIMITS.sectionText - 100): SectionBlock[] {
+  const blocks: SectionBlock[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const raw of lines) {
+    const line = truncate(raw, max);
+    if (chunk.length && size + line.length + 1 > max) {
+      blocks.push(section(chunk.join('\n')));
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(line);
+    size += line.length + 1;
+  }
+  if (chunk.length) blocks.push(section(chunk.join('\n')));
+  return blocks;
+}
+
 /** Keeps at most `max` blocks, replacing the tail with a note so the view stays valid. */
 export function capBlocks(blocks: KnownBlock[], max: number, note = 'More items are not shown here.'): KnownBlock[] {
   if (blocks.length <= max) return blocks;

@@ -7,7 +7,7 @@ export const USAGE = [
   '*/assay train* — open the training wizard',
   '*/assay kits* [search] — kits that can be trained',
   '*/assay models* [kit] — recent models',
-  '*/assay status* <training or model> — where it stands',
+  '*/assay status* <training or model> — where it stands (a training: with its full dataset report)',
   '*/assay cancel* <training> — stop a training (its requester or an approver)',
   '*/assay deploy* <model> — activate an approved model (approvers)',
   '*/assay rollback* <kit> — return a kit to its previous models, after a confirmation (approvers)',

@@ -1,7 +1,7 @@
 // Rollback confirmation (per kit option: the model now active → the one it returns to) and the
 // words that report what a rollback did. Counts and words say exactly what changed.
 import type { KnownBlock, ModalView } from '@slack/types';
-import { context, escapeMrkdwn, modal, section, userMention } from './blocks.js';
+import { context, escapeMrkdwn, lineSections, modal, section, userMention } from './blocks.js';
 
 export const ROLLBACK_CALLBACK = 'kit_rollback_confirm';
 
@@ -15,24 +15,6 @@ export interface RollbackPreviewView {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const code = (name: string) => `\`${escapeMrkdwn(name)}\``;
 const kitLabel = (k: { kitId: string; kitName: string }) => `*${escapeMrkdwn(k.kitName)}* (${escapeMrkdwn(k.kitId)})`;
-
-/** Lines grouped into sections under Slack's 3000-character section limit. */
-function lineSections(lines: string[]): KnownBlock[] {
-  const blocks: KnownBlock[] = [];
-  let chunk: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    if (chunk.length && size + line.length + 1 > 2900) {
-      blocks.push(section(chunk.join('\n')));
-      chunk = [];
-      size = 0;
-    }
-    chunk.push(line);
-    size += line.length + 1;
-  }
-  if (chunk.length) blocks.push(section(chunk.join('\n')));
-  return blocks;
-}
 
 export function rollbackModal(p: RollbackPreviewView): ModalView {
   const moving = p.steps.filter((s) => s.to);

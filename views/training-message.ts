@@ -72,11 +72,3 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
   }
   return { text: `${title}: ${t.status}`, blocks: capBlocks(blocks, LIMITS.messageBlocks) };
 }
-
-export function validationReportMessage(r: { valid: boolean; report: Record<string, unknown> }): { text: string; blocks: KnownBlock[] } {
-  const rows = Object.entries(r.report)
-    .slice(0, 30)
-    .map(([k, v]) => `• *${escapeMrkdwn(k)}*: ${escapeMrkdwn(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 300)}`);
-  const head = r.valid ? ':white_check_mark: Dataset passed validation; training starts.' : ':x: Dataset failed validation; training will not start.';
-  return { text: head, blocks: [section(head), ...(rows.length ? [section(rows.join('\n'))] : [])] };
-}

@@ -78,6 +78,16 @@ export async function trainingCard(manager: EntityManager, trainingUid: string):
   return rows[0] ? toCard(rows[0]) : null;
 }
 
+/** The validation report of a training's dataset (null until validated). */
+export async function datasetReportForTraining(manager: EntityManager, trainingUid: string): Promise<Record<string, unknown> | null> {
+  if (!UUID.test(trainingUid)) return null;
+  const rows: { validation_report: Record<string, unknown> | null }[] = await manager.query(
+    `SELECT d.validation_report FROM model_trainings t JOIN datasets d ON d.id = t.dataset_id WHERE t.uid = $1`,
+    [trainingUid],
+  );
+  return rows[0]?.validation_report ?? null;
+}
+
 export async function trainingCardForModel(manager: EntityManager, modelId: string): Promise<TrainingCard | null> {
   if (!UUID.test(modelId)) return null;
   const rows = await manager.query(`${cardSql} WHERE m.id = $1`, [modelId]);

@@ -5,7 +5,8 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
 import { setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
-import { trainingMessage, validationReportMessage } from '../../views/training-message.js';
+import { trainingMessage } from '../../views/training-message.js';
+import { validationReportMessage } from '../../views/dataset-report.js';
 import { rolledBackNote } from '../../views/rollback.js';
 
 type Live = Partial<AssayEventMap['training.progress']>;

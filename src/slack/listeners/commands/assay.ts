@@ -6,13 +6,14 @@ import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-ser
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
 import { requestCancel } from '../../../services/training-service.js';
 import { formatPromotionHistory, promotionHistory } from '../../../services/history-service.js';
-import { trainingCard } from '../../../services/slack-delivery-service.js';
+import { datasetReportForTraining, trainingCard } from '../../../services/slack-delivery-service.js';
 import { kitStep } from '../../../services/wizard-flow-service.js';
 import { openWizardSession } from '../../../services/wizard-session-service.js';
 import { slackUser } from '../../../services/audit.js';
 import { requestCatalogSync, SyncInProgressError } from '../../../services/sync-run-service.js';
 import { kitsReply, modelsReply, modelStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
+import { trainingStatusReply } from '../../../../views/dataset-report.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
 import { escapeMrkdwn } from '../../../../views/blocks.js';
 import { explain, type SlackDeps } from '../deps.js';
@@ -39,7 +40,7 @@ const handlers: Record<string, Handler> = {
     if (!args[0]) return needsArg('status', 'a training id or a model name');
     const m = deps.ctx.db.dataSource.manager;
     const card = await trainingCard(m, args[0]);
-    if (card) return trainingMessage(card);
+    if (card) return trainingStatusReply(trainingMessage(card), await datasetReportForTraining(m, card.uid));
     const model = await findModelSummary(m, args[0]);
     if (model) return modelStatusReply(model);
     return usageReply(`No training or model "${args[0]}".`);
