@@ -42,6 +42,8 @@ export interface OptionItem {
   description?: string | null;
   labelName: string | null;
   exampleImageUrl: string | null;
+  /** Assay fetched the guide image itself (https, an image): only then is it an image block. */
+  guideImageOk?: boolean;
   kits: { id: string; kitId?: string; kitName: string }[];
 }
 
@@ -67,8 +69,11 @@ export function optionsView(input_: { sessionId: string; options: OptionItem[] }
 export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[] }): ModalView {
   const blocks: KnownBlock[] = [section('*Step 3 of 4 — Label names.* These options have no annotation label yet. The name you give is saved for everyone and must match the category name in your COCO file.')];
   for (const o of input_.unlabeled.slice(0, 30)) {
-    if (o.exampleImageUrl && /^https:\/\//.test(o.exampleImageUrl)) {
-      blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${o.name}`, 2000) });
+    if (o.exampleImageUrl && o.guideImageOk && o.exampleImageUrl.length <= 3000) {
+      blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${optionTitle(o)}`, 2000) });
+    } else if (o.exampleImageUrl && /^https?:\/\/[^\s|<>]+$/i.test(o.exampleImageUrl)) {
+      // Slack could not show it (or we could not check it): a link still lets people look.
+      blocks.push(context(`Guide image for ${escapeMrkdwn(optionTitle(o))}: <${escapeMrkdwn(o.exampleImageUrl)}|open it>`));
     }
     blocks.push(input(`label:${o.uid}`, `Label name for ${optionTitle(o)} (${o.name})`, { type: 'plain_text_input', action_id: 'label', max_length: 100, placeholder: plain('e.g. red light') }));
   }

@@ -19,6 +19,7 @@ import {
   type UploadedDatasetFile,
 } from '../../../services/wizard-flow-service.js';
 import { getOpenWizardSession } from '../../../services/wizard-session-service.js';
+import { checkGuideImages, guideImageChecker, type GuideImageChecker } from '../../../services/guide-image-service.js';
 import { datasetView, doneView, labelsView, optionsView, WIZARD_CALLBACK } from '../../../../views/wizard.js';
 import { explain, type SlackDeps } from '../deps.js';
 
@@ -48,8 +49,9 @@ function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<str
   return null;
 }
 
-function nextView(sessionId: string, next: NextStep) {
-  return next.step === 'labels' ? labelsView({ sessionId, unlabeled: next.unlabeled }) : datasetView({ sessionId, ...next.dataset });
+/** The next step's view; a guide image becomes an image block only once Assay could fetch it. */
+async function nextView(sessionId: string, next: NextStep, guideImages: GuideImageChecker) {
+  return next.step === 'labels' ? labelsView({ sessionId, unlabeled: await checkGuideImages(next.unlabeled, guideImages) }) : datasetView({ sessionId, ...next.dataset });
 }
 
 /** files.info is the authority on the file (the submitted payload is the client's word). */
@@ -85,6 +87,7 @@ async function afterCreate(ctx: AppContext, deps: SlackDeps, session: WizardSess
 export function registerWizardViews(app: App, deps: SlackDeps): void {
   const { ctx } = deps;
   const ttl = ctx.config.wizardTtlMinutes;
+  const guideImages = guideImageChecker({ allowPrivate: ctx.config.fetch.allowPrivate });
   const m = () => ctx.db.dataSource.manager;
 
   async function withSession(view: ViewOutput, user: string, ack: Ack, step: (s: WizardSession) => Promise<void>, fallback: string): Promise<void> {
@@ -109,7 +112,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
   app.view(WIZARD_CALLBACK.options, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
       const next = await submitOptions(m(), s, selected(view.state.values, 'options'), ttl);
-      await ack({ response_action: 'update', view: nextView(s.id, next) });
+      await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
     }, 'options');
   });
 
@@ -118,7 +121,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
       const labels: Record<string, string> = {};
       for (const block of Object.keys(view.state.values)) if (block.startsWith('label:')) labels[block.slice(6)] = text(view.state.values, block) ?? '';
       const next = await submitLabels(m(), s, labels, slackUser(body.user.id), ttl);
-      await ack({ response_action: 'update', view: nextView(s.id, next) });
+      await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
     }, 'labels');
   });
 
