@@ -1,7 +1,6 @@
 // A training's home message: progress while it runs, then metrics (compared with the previous
 // version) and the decision buttons; after a decision, who decided and when. Max 50 blocks.
 import type { KnownBlock } from '@slack/types';
-import { isQualityMetric } from '../src/domain/metrics.js';
 import { actions, button, capBlocks, context, escapeMrkdwn, header, LIMITS, progressBar, section, slackDate, userMention } from './blocks.js';
 
 export const ACTIONS = { approve: 'model_approve', reject: 'model_reject', details: 'model_details', deploy: 'model_deploy', rollback: 'kit_rollback' } as const;
@@ -26,7 +25,7 @@ const STATUS_ICON: Record<string, string> = { queued: ':hourglass:', validating:
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
 
-/** Flat numeric metrics; quality metrics next to model.metrics.previous's (counts and speed are not compared). */
+/** Flat numeric metrics, each next to model.metrics.previous's value when it has one (services keep only quality metrics there). */
 export function metricLines(metrics: Record<string, unknown> | null): string[] {
   if (!metrics) return [];
   const previous = (metrics.previous ?? null) as Record<string, unknown> | null;
@@ -34,7 +33,7 @@ export function metricLines(metrics: Record<string, unknown> | null): string[] {
   for (const [k, v] of Object.entries(metrics)) {
     if (k === 'previous' || typeof v !== 'number') continue;
     const p = previous?.[k];
-    const delta = typeof p === 'number' && isQualityMetric(k) ? ` (previous ${fmt(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
+    const delta = typeof p === 'number' ? ` (previous ${fmt(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
     lines.push(`• *${escapeMrkdwn(k)}*: ${fmt(v)}${delta}`);
   }
   return lines.slice(0, 20);

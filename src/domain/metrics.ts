@@ -25,3 +25,10 @@ const QUALITY = new Set([
 export function isQualityMetric(key: string): boolean {
   return QUALITY.has(key.toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
+
+/** Metrics as shown to people: `previous` keeps only the quality metrics (the ones compared). */
+export function comparableMetrics(metrics: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!metrics || typeof metrics.previous !== 'object' || metrics.previous === null) return metrics;
+  const previous = Object.fromEntries(Object.entries(metrics.previous as Record<string, unknown>).filter(([k]) => isQualityMetric(k)));
+  return { ...metrics, previous };
+}

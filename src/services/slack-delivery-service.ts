@@ -3,6 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { LessThan } from 'typeorm';
 import { ModelTraining, SlackDelivery } from '../db/entities/index.js';
+import { comparableMetrics } from '../domain/index.js';
 
 /** True the first time `key` is seen (this delivery should act), false for a redelivery. */
 export async function recordDelivery(manager: EntityManager, key: string, kind: string): Promise<boolean> {
@@ -64,7 +65,7 @@ function toCard(r: Record<string, any>): TrainingCard {
     trainingId: r.training_id,
     createdAt: new Date(r.created_at),
     model: r.model_id
-      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), status: r.model_status, metrics: r.metrics, approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
+      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), status: r.model_status, metrics: comparableMetrics(r.metrics), approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
       : null,
     decision: r.decision ? { decision: r.decision, actor: r.decided_by, at: new Date(r.decided_at), comment: r.decision_comment } : null,
   };

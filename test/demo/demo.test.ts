@@ -24,7 +24,7 @@ beforeAll(async () => {
     await db.pool.end();
   }
   result = await runDemo({ outDir, databaseUrl, print: (l) => lines.push(l) });
-}, 240_000);
+}, 480_000);
 
 afterAll(async () => {
   await db?.close().catch(() => undefined);
