@@ -14,8 +14,8 @@ import { approvedModel, modelInState } from '../helpers/models.js';
 import type { Model } from '../../src/db/entities/index.js';
 
 let assay: TestAssay;
-let tokens: Record<string, string> = {};
-let edges: Record<string, EdgeServer> = {};
+const tokens: Record<string, string> = {};
+const edges: Record<string, EdgeServer> = {};
 let model: Model;
 let artifact: { path: string; sha256: string; size: number };
 const approvers = new Set(['UBOSS']);

@@ -1,0 +1,47 @@
+// Lint: typescript-eslint's recommended rules plus the import directions of the design
+// (DESIGN.md "Code map"): the leaves (domain, ml, views) import nothing of the adapters or the
+// database. Later steps of the architecture work add the adapter and service rules here.
+import tseslint from 'typescript-eslint';
+
+const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo'];
+const outside = (...dirs) => dirs.map((d) => `**/${d}/**`);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'demo-out/**', 'coverage/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Tests and benches poke into Slack payloads and raw rows; untyped access is the point there.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Untyped boundaries: pg's result rows and driver hooks, Agenda's job data, parsed XML. The raw
+    // SQL rows in services go when the repositories step moves that SQL behind typed repositories.
+    files: ['src/db/**/*.ts', 'src/jobs/job-system.ts', 'src/jobs/handlers/registry.ts', 'src/salesforce/outbound-message.ts', 'src/slack/dedupe.ts',
+      'src/services/edge-service.ts', 'src/services/kit-sync-upsert.ts', 'src/services/slack-delivery-service.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', 'typeorm', '@slack/*', 'express', 'pg'], message: 'domain/ holds pure rules: it imports nothing else of Assay, no database, Slack or HTTP.' }] }],
+    },
+  },
+  {
+    files: ['src/ml/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...outside('db', 'services', 'storage', 'app', ...adapters), 'typeorm', '@slack/*', 'express', 'pg'], message: 'ml/ knows nothing of the database, Slack, HTTP or jobs.' }] }],
+    },
+  },
+  {
+    files: ['views/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../src/*', '../src/**', 'typeorm', 'pg'], message: 'views/ only builds Block Kit from plain values.' }] }],
+    },
+  },
+);
