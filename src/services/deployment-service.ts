@@ -4,7 +4,7 @@
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model, type KitOptionRef } from '../db/entities/index.js';
 import type { AssayEvents } from '../app/events.js';
-import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction, type KitOption } from '../domain/index.js';
+import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction } from '../domain/index.js';
 import { activateModel } from './activation-service.js';
 import { slackUser, writeAudit, type Actor } from './audit.js';
 import { selectableKitOptions } from './catalog-service.js';
