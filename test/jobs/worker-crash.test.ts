@@ -26,6 +26,7 @@ let server: http.Server;
 let base: string;
 let release = false;
 let imageRequested = false;
+let remoteJobs = 0;
 let dataDir: string;
 let dropDb: (() => Promise<void>) | undefined;
 let env: Record<string, string>;
@@ -38,7 +39,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/coco.json') return void res.end(JSON.stringify(coco(files)));
-    if (req.url === '/jobs' && req.method === 'POST') return void res.end(JSON.stringify({ jobId: 'crash-1' }));
+    if (req.url === '/jobs' && req.method === 'POST') return void res.end(JSON.stringify({ jobId: `crash-${++remoteJobs}` }));
     imageRequested = true;
     // Hangs until released: the first worker is stuck here when it is killed.
     const answer = () => (release ? (res.setHeader('content-type', 'image/png'), res.end(red)) : setTimeout(answer, 50));
