@@ -1,5 +1,6 @@
 // Migrations in the order they run. Listed explicitly so the compiled build needs no globbing.
 import { InitialSchema1732300000000 } from './1732300000000-InitialSchema.js';
 import { DeploymentRecords1732300000400 } from './1732300000400-DeploymentRecords.js';
+import { CatalogSyncRuns1732300000700 } from './1732300000700-CatalogSyncRuns.js';
 
-export const migrations = [InitialSchema1732300000000, DeploymentRecords1732300000400];
+export const migrations = [InitialSchema1732300000000, DeploymentRecords1732300000400, CatalogSyncRuns1732300000700];

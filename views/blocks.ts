@@ -15,6 +15,18 @@ export function truncate(text: string, max: number): string {
 }
 
 
+/** `name (id)` within `max` characters: a long name is cut, never the id that tells kits apart. */
+export function nameWithId(name: string, id: string, max: number = LIMITS.optionText): string {
+  const suffix = ` (${id})`;
+  const room = max - [...suffix].length;
+  return room < 8 ? truncate(`${name}${suffix}`, max) : `${truncate(name, room)}${suffix}`;
+}
+
+/** An AI option for people: its Salesforce name first; the key (what datasets use) second. */
+export function optionTitle(o: { name: string; description?: string | null }): string {
+  return o.description?.trim() || o.name;
+}
+
 export const plain = (text: string, max: number = LIMITS.sectionText) => ({ type: 'plain_text' as const, text: truncate(text, max), emoji: true });
 export const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text: truncate(text, LIMITS.sectionText) });
 
@@ -47,6 +59,25 @@ export function input(blockId: string, label: string, element: InputBlock['eleme
     ...(opts.hint ? { hint: plain(opts.hint, 2000) } : {}),
     ...(opts.dispatchAction ? { dispatch_action: true } : {}),
   };
+}
+
+/** Lines grouped into as few sections as Slack's 3000-character section text allows. */
+export function lineSections(lines: string[], max: number = LIMITS.sectionText - 100): SectionBlock[] {
+  const blocks: SectionBlock[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const raw of lines) {
+    const line = truncate(raw, max);
+    if (chunk.length && size + line.length + 1 > max) {
+      blocks.push(section(chunk.join('\n')));
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(line);
+    size += line.length + 1;
+  }
+  if (chunk.length) blocks.push(section(chunk.join('\n')));
+  return blocks;
 }
 
 /** Keeps at most `max` blocks, replacing the tail with a note so the view stays valid. */

@@ -1,13 +1,13 @@
 // Deploy confirmation: which kit options and which edge servers, picked before anything moves.
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
-import { context, escapeMrkdwn, input, LIMITS, modal, option, plain, section } from './blocks.js';
+import { context, escapeMrkdwn, input, LIMITS, modal, nameWithId, option, optionTitle, plain, section } from './blocks.js';
 
 export const DEPLOY_CALLBACK = 'model_deploy_confirm';
 
 export interface DeployPreviewView {
   modelId: string;
   modelName: string;
-  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; currentModelName: string | null }[];
+  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; optionTitle?: string | null; currentModelName: string | null }[];
   targets: string[];
   channel?: string | null;
   ts?: string | null;
@@ -26,7 +26,9 @@ function choice(blockId: string, label: string, opts: PlainTextOption[]): KnownB
 export function deployModal(p: DeployPreviewView): ModalView {
   const blocks: KnownBlock[] = [section(`Deploy \`${escapeMrkdwn(p.modelName)}\`? Each picked kit option switches to this model; the model it replaces is kept for rollback.`)];
   if (p.scope.length) {
-    blocks.push(choice('scope', 'Kit options', p.scope.map((s) => option(`${s.kitName} (${s.kitId}) · ${s.optionName}`, `${s.testTypeId}:${s.aiOptionUid}`, s.currentModelName ? `now ${s.currentModelName}` : 'no active model yet'))));
+    // The kit id stays whole (long kit names would look alike); the option's key goes second.
+    const text = (s: DeployPreviewView['scope'][number]) => nameWithId(`${optionTitle({ name: s.optionName, description: s.optionTitle })} · ${s.kitName}`, s.kitId);
+    blocks.push(choice('scope', 'Kit options', p.scope.map((s) => option(text(s), `${s.testTypeId}:${s.aiOptionUid}`, `${s.optionName} · ${s.currentModelName ? `now ${s.currentModelName}` : 'no active model yet'}`))));
   } else {
     blocks.push(section(':warning: This model is not mapped to any kit option yet.'));
   }

@@ -1,12 +1,12 @@
 // App Home: recent trainings, approvals waiting for the viewer, the active model per kit (≤100 blocks).
 import type { HomeView, KnownBlock } from '@slack/types';
-import { actions, button, capBlocks, context, divider, escapeMrkdwn, header, LIMITS, section, slackDate, userMention } from './blocks.js';
+import { actions, button, capBlocks, context, divider, escapeMrkdwn, header, LIMITS, optionTitle, section, slackDate, userMention } from './blocks.js';
 import { ACTIONS } from './training-message.js';
 
 export interface HomeInput {
   trainings: { trainingId: string; lineageName: string; status: string; currentEpoch: number; totalEpochs: number; requestedBy: string; createdAt: Date; model: { modelName: string; status: string } | null }[];
   waiting: { id: string; modelName: string; modelVersion: number; requestedBy: string | null; createdAt: Date }[];
-  active: { kitId: string; kitName: string; optionName: string; modelName: string }[];
+  active: { kitId: string; kitName: string; optionName: string; optionTitle?: string | null; modelName: string }[];
   isApprover: boolean;
 }
 
@@ -28,7 +28,8 @@ export function homeView(h: HomeInput): HomeView {
   const byKit = new Map<string, string[]>();
   for (const a of h.active) {
     const k = `*${escapeMrkdwn(a.kitName)}* (${escapeMrkdwn(a.kitId)})`;
-    byKit.set(k, [...(byKit.get(k) ?? []), `${escapeMrkdwn(a.optionName)}: \`${escapeMrkdwn(a.modelName)}\``]);
+    const option = optionTitle({ name: a.optionName, description: a.optionTitle }) === a.optionName ? a.optionName : `${optionTitle({ name: a.optionName, description: a.optionTitle })} (${a.optionName})`;
+    byKit.set(k, [...(byKit.get(k) ?? []), `${escapeMrkdwn(option)}: \`${escapeMrkdwn(a.modelName)}\``]);
   }
   for (const [kit, lines] of byKit) blocks.push(section(`${kit}\n${lines.join('\n')}`));
   return { type: 'home', blocks: capBlocks(blocks, LIMITS.homeBlocks, 'More kits are not shown: use /assay models <kit>.') };

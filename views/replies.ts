@@ -7,12 +7,12 @@ export const USAGE = [
   '*/assay train* — open the training wizard',
   '*/assay kits* [search] — kits that can be trained',
   '*/assay models* [kit] — recent models',
-  '*/assay status* <training or model> — where it stands',
-  '*/assay cancel* <training> — stop a training',
+  '*/assay status* <training or model> — where it stands (a training: with its full dataset report)',
+  '*/assay cancel* <training> — stop a training (its requester or an approver)',
   '*/assay deploy* <model> — activate an approved model (approvers)',
-  '*/assay rollback* <kit> — return a kit to its previous models (approvers)',
+  '*/assay rollback* <kit> — return a kit to its previous models, after a confirmation (approvers)',
   '*/assay history* <kit> — promotions of a kit',
-  '*/assay sync* — reconcile kits with Salesforce now',
+  '*/assay sync* — reconcile kits with Salesforce now (approvers, one at a time; says how the last one ended)',
   '*/assay help* — this list',
 ].join('\n');
 
@@ -73,4 +73,36 @@ export function rejectModal(input_: { modelId: string; modelName: string; channe
     privateMetadata: JSON.stringify({ modelId: input_.modelId, channel: input_.channel ?? null, ts: input_.ts ?? null }),
     blocks: [section(`Reject \`${escapeMrkdwn(input_.modelName)}\`? The requester sees your reason.`), input('reason', 'Reason', { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: input_.maxLength }, { hint: `3 to ${input_.maxLength} characters.` })],
   });
+}
+
+export interface SyncRunView {
+  requestedBy: string;
+  status: string;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  summary: { kitsSeen?: number; kitsCreated?: number; kitsUpdated?: number; archived?: string[]; durationMs?: number } | null;
+  error: string | null;
+}
+
+const who = (id: string) => (id === 'schedule' ? 'the schedule' : id.startsWith('cli:') ? `${escapeMrkdwn(id.slice(4))} (CLI)` : userMention(id));
+
+/** How a finished sync ended, in one sentence. */
+export function syncRunLine(r: SyncRunView): string {
+  const when = slackDate(r.startedAt ?? r.requestedAt);
+  if (r.status === 'completed' && r.summary) {
+    const s = r.summary;
+    const took = s.durationMs !== undefined ? ` in ${Math.max(1, Math.round(s.durationMs / 1000))} s` : '';
+    return `The last sync started ${when} (asked by ${who(r.requestedBy)}) and completed${took}: ${s.kitsSeen ?? 0} kits read, ${s.kitsCreated ?? 0} new, ${s.kitsUpdated ?? 0} updated, ${s.archived?.length ?? 0} archived.`;
+  }
+  return `The last sync started ${when} (asked by ${who(r.requestedBy)}) and failed: ${escapeMrkdwn(r.error ?? 'no reason recorded')}.`;
+}
+
+export function syncQueuedReply(last: SyncRunView | null) {
+  return textReply(`:arrows_counterclockwise: Kit sync with Salesforce queued; new kits show up in /assay kits when it ends.\n${last ? syncRunLine(last) : 'This is the first sync.'}`);
+}
+
+export function syncBusyReply(open: SyncRunView) {
+  const since = slackDate(open.startedAt ?? open.requestedAt);
+  return textReply(`:hourglass: A kit sync is already ${open.status === 'running' ? 'running' : 'queued'} since ${since} (asked by ${who(open.requestedBy)}): one at a time. Try again when it ends.`);
 }

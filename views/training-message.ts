@@ -25,7 +25,7 @@ const STATUS_ICON: Record<string, string> = { queued: ':hourglass:', validating:
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
 
-/** Flat numeric metrics, the current value next to model.metrics.previous's. */
+/** Flat numeric metrics, each next to model.metrics.previous's value when it has one (services keep only quality metrics there). */
 export function metricLines(metrics: Record<string, unknown> | null): string[] {
   if (!metrics) return [];
   const previous = (metrics.previous ?? null) as Record<string, unknown> | null;
@@ -71,12 +71,4 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
   }
   // The header is plain text (shown as is); the fallback text is mrkdwn: escaped.
   return { text: `${escapeMrkdwn(title)}: ${t.status}`, blocks: capBlocks(blocks, LIMITS.messageBlocks) };
-}
-
-export function validationReportMessage(r: { valid: boolean; report: Record<string, unknown> }): { text: string; blocks: KnownBlock[] } {
-  const rows = Object.entries(r.report)
-    .slice(0, 30)
-    .map(([k, v]) => `• *${escapeMrkdwn(k)}*: ${escapeMrkdwn(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 300)}`);
-  const head = r.valid ? ':white_check_mark: Dataset passed validation; training starts.' : ':x: Dataset failed validation; training will not start.';
-  return { text: head, blocks: [section(head), ...(rows.length ? [section(rows.join('\n'))] : [])] };
 }

@@ -1,7 +1,7 @@
 // The training wizard: one modal whose submit moves it to the next step (response_action:
 // update). private_metadata carries only the wizard session id; the rest lives in the database.
 import type { KnownBlock, ModalView, MrkdwnOption, PlainTextOption } from '@slack/types';
-import { context, divider, escapeMrkdwn, input, LIMITS, modal, option, plain, section, truncate } from './blocks.js';
+import { context, divider, escapeMrkdwn, input, LIMITS, modal, nameWithId, option, optionTitle, plain, section, truncate } from './blocks.js';
 
 export const WIZARD_CALLBACK = { kits: 'wizard_kits', options: 'wizard_options', labels: 'wizard_labels', dataset: 'wizard_dataset' } as const;
 export const KIT_SEARCH_ACTION = 'wizard_kit_search';
@@ -12,7 +12,7 @@ export interface KitItem {
   kitName: string;
 }
 
-export const kitOption = (k: KitItem) => option(k.kitId ? `${k.kitName} (${k.kitId})` : k.kitName, k.id);
+export const kitOption = (k: KitItem) => option(k.kitId ? nameWithId(k.kitName, k.kitId) : k.kitName, k.id);
 
 export function loadingView(sessionId: string): ModalView {
   return modal({ callbackId: WIZARD_CALLBACK.kits, title: 'Train a model', blocks: [section(':hourglass_flowing_sand: Loading the kits…')], privateMetadata: sessionId });
@@ -39,15 +39,21 @@ export function kitsView(input_: { sessionId: string; kits: KitItem[]; total: nu
 export interface OptionItem {
   uid: string;
   name: string;
+  description?: string | null;
   labelName: string | null;
   exampleImageUrl: string | null;
-  kits: { id: string; kitName: string }[];
+  /** Assay fetched the guide image itself (https, an image): only then is it an image block. */
+  guideImageOk?: boolean;
+  kits: { id: string; kitId?: string; kitName: string }[];
 }
+
+/** The option's Salesforce name, its key second (kept whole when the name is cut). */
+export const optionLabel = (o: { name: string; description?: string | null }) => (optionTitle(o) === o.name ? o.name : nameWithId(optionTitle(o), o.name));
 
 export function optionsView(input_: { sessionId: string; options: OptionItem[] }): ModalView {
   const opts: PlainTextOption[] = input_.options
     .slice(0, LIMITS.staticOptions)
-    .map((o) => option(o.labelName ? `${o.name} → ${o.labelName}` : `${o.name} (needs a label name)`, o.uid, `in ${o.kits.map((k) => k.kitName).join(', ')}`));
+    .map((o) => option(optionLabel(o), o.uid, `${o.labelName ? `label ${o.labelName}` : 'needs a label name'} · in ${o.kits.map((k) => k.kitName).join(', ')}`));
   const blocks: KnownBlock[] = [
     section('*Step 2 of 4 — AI options.* The selectable options of the picked kits; each shows which kits have it.'),
     input('options', 'AI options to train on', { type: 'checkboxes', action_id: 'options', options: opts.slice(0, 10) }),
@@ -55,7 +61,7 @@ export function optionsView(input_: { sessionId: string; options: OptionItem[] }
   // Checkboxes hold 10 options; bigger option sets switch to a multi-select.
   if (opts.length > 10) blocks[1] = input('options', 'AI options to train on', { type: 'multi_static_select', action_id: 'options', placeholder: plain('Pick options'), options: opts });
   const byKit = new Map<string, string[]>();
-  for (const o of input_.options) for (const k of o.kits) byKit.set(k.kitName, [...(byKit.get(k.kitName) ?? []), o.name]);
+  for (const o of input_.options) for (const k of o.kits) byKit.set(k.kitName, [...(byKit.get(k.kitName) ?? []), optionTitle(o)]);
   blocks.push(divider(), ...[...byKit].slice(0, 20).map(([kit, names]) => context(`*${escapeMrkdwn(kit)}*: ${names.map(escapeMrkdwn).join(', ')}`)));
   return modal({ callbackId: WIZARD_CALLBACK.options, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
@@ -64,10 +70,13 @@ export function optionsView(input_: { sessionId: string; options: OptionItem[] }
 export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[]; maxLength: number }): ModalView {
   const blocks: KnownBlock[] = [section('*Step 3 of 4 — Label names.* These options have no annotation label yet. The name you give is saved for everyone and must match the category name in your COCO file.')];
   for (const o of input_.unlabeled.slice(0, 30)) {
-    if (o.exampleImageUrl && /^https:\/\//.test(o.exampleImageUrl)) {
-      blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${o.name}`, 2000) });
+    if (o.exampleImageUrl && o.guideImageOk && o.exampleImageUrl.length <= 3000) {
+      blocks.push({ type: 'image', image_url: o.exampleImageUrl, alt_text: truncate(`Guide image for ${o.name}`, 2000), title: plain(`Guide: ${optionTitle(o)}`, 2000) });
+    } else if (o.exampleImageUrl && /^https?:\/\/[^\s|<>]+$/i.test(o.exampleImageUrl)) {
+      // Slack could not show it (or we could not check it): a link still lets people look.
+      blocks.push(context(`Guide image for ${escapeMrkdwn(optionTitle(o))}: <${escapeMrkdwn(o.exampleImageUrl)}|open it>`));
     }
-    blocks.push(input(`label:${o.uid}`, `Label name for ${o.name}`, { type: 'plain_text_input', action_id: 'label', max_length: input_.maxLength, placeholder: plain('e.g. red light') }, { hint: `Up to ${input_.maxLength} letters, digits, spaces, "_", "." or "-".` }));
+    blocks.push(input(`label:${o.uid}`, `Label name for ${optionTitle(o)} (${o.name})`, { type: 'plain_text_input', action_id: 'label', max_length: input_.maxLength, placeholder: plain('e.g. red light') }, { hint: `Up to ${input_.maxLength} letters, digits, spaces, "_", "." or "-".` }));
   }
   return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
@@ -75,10 +84,11 @@ export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[];
 export interface DatasetViewInput {
   sessionId: string;
   datasetName: string;
+  lineage: { name: string; trainingId: string; isNew: boolean };
   latest: { modelName: string; modelVersion: number; status: string } | null;
   defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
   /** Caps of the typed fields (src/domain/limits.ts), said in the modal. */
-  limits: { datasetName: number; url: number };
+  limits: { datasetName: number; lineageName: number; url: number };
 }
 
 const numberInput = (blockId: string, label: string, value: number, decimal: boolean, hint: string) =>
@@ -87,6 +97,9 @@ const numberInput = (blockId: string, label: string, value: number, decimal: boo
 export function datasetView(v: DatasetViewInput): ModalView {
   const blocks: KnownBlock[] = [
     section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
+    v.lineage.isNew
+      ? input('lineage_name', 'Model name', { type: 'plain_text_input', action_id: 'value', initial_value: v.lineage.name, max_length: v.limits.lineageName }, { hint: `Say what the model detects (every kit with these options uses it). Models are named <name>_${v.lineage.trainingId}_v<version>. Lowercase letters, digits and "_"; up to ${v.limits.lineageName} characters.` })
+      : context(`Model: *${escapeMrkdwn(v.lineage.name)}* (${v.lineage.trainingId}), shared by every kit with these options.`),
     input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: v.limits.datasetName }, { hint: `Lowercase letters, digits, "_", "." and "-"; up to ${v.limits.datasetName} characters.` }),
     input('dataset_file', 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
     input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: `https only, up to ${v.limits.url} characters. Use a link for datasets over 10 MB.` }),

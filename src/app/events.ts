@@ -9,7 +9,8 @@ export interface AssayEventMap {
   'evaluation.completed': { modelId: string; evaluationUid: string; status: 'completed' | 'failed'; metrics: Record<string, unknown> | null; error?: string | null };
   'model.decided': { modelId: string; decision: 'approved' | 'rejected'; actor: string; reason?: string | null };
   'deployment.changed': { deploymentId: string; modelId: string; status: string; edge: string | null; error?: string | null };
-  'model.rolled_back': { modelId: string; actor: string; restored: { testTypeId: string; aiOptionUid: string; to: string | null }[] };
+  /** `deprecated`: the model runs nowhere now; else `stillActive` kit options still run it. */
+  'model.rolled_back': { modelId: string; actor: string; restored: { testTypeId: string; aiOptionUid: string; to: string }[]; deprecated: boolean; stillActive: number };
 }
 
 export type AssayEventName = keyof AssayEventMap;

@@ -39,6 +39,8 @@ export interface ValidationReport {
   splitCounts: Record<Split, number>;
   /** Annotations per split per expected label. */
   labelCounts: Record<Split, Record<string, number>>;
+  /** Images with at least one box of the label, per split per expected label. */
+  labelImageCounts: Record<Split, Record<string, number>>;
 }
 
 const MAX_EXAMPLES = 5;
@@ -72,6 +74,7 @@ export function unreadableReport(message: string, expected: string[]): Validatio
     labels: { expected, missing: [], unknownCategories: [] },
     splitCounts: { train: 0, val: 0, test: 0 },
     labelCounts: { train: {}, val: {}, test: {} },
+    labelImageCounts: { train: {}, val: {}, test: {} },
   });
 }
 
@@ -119,6 +122,7 @@ export function buildValidationReport(coco: Coco, expectedLabels: string[], imag
   for (const image of coco.images) splitCounts[splitOfImage(image)]++;
   const labelCounts: Record<Split, Record<string, number>> = { train: {}, val: {}, test: {} };
   for (const s of SPLITS) for (const l of expected) labelCounts[s][l] = 0;
+  const imagesWith = new Map<string, Set<string>>(); // split:label -> image ids
 
   const dangling: string[] = [];
   const outOfBounds: string[] = [];
@@ -138,7 +142,12 @@ export function buildValidationReport(coco: Coco, expectedLabels: string[], imag
       outOfBounds.push(`annotation ${ann.id}: bbox [${ann.bbox.join(', ')}] in a ${width ?? '?'}×${height ?? '?'} image`);
       continue;
     }
-    if (expected.includes(label)) labelCounts[splitOfImage(image)][label]!++;
+    if (expected.includes(label)) {
+      const split = splitOfImage(image);
+      labelCounts[split][label]!++;
+      const key = `${split}:${label}`;
+      imagesWith.set(key, (imagesWith.get(key) ?? new Set()).add(String(image.id)));
+    }
   }
   if (dangling.length) errors.push(issue('dangling_references', `${dangling.length} annotation(s) refer to a missing image or category`, dangling));
   if (outOfBounds.length) errors.push(issue('box_out_of_bounds', `${outOfBounds.length} box(es) are empty or outside their image`, outOfBounds));
@@ -160,6 +169,7 @@ export function buildValidationReport(coco: Coco, expectedLabels: string[], imag
     labels: { expected, missing, unknownCategories: unknown },
     splitCounts,
     labelCounts,
+    labelImageCounts: Object.fromEntries(SPLITS.map((s) => [s, Object.fromEntries(expected.map((l) => [l, imagesWith.get(`${s}:${l}`)?.size ?? 0]))])) as Record<Split, Record<string, number>>,
   });
 }
 

@@ -2,8 +2,8 @@
 // database in a temp folder with no accounts: Salesforce pushes two kits, Bob trains a model
 // through the Slack wizard, Assay validates, trains, evaluates and posts the approval card,
 // Carl's Approve is refused, Ana approves and deploys, an edge server downloads and verifies the
-// model, and Ana rolls it back. Each step prints one line; the Slack side is written to
-// transcript.html. The steps themselves are in story.ts.
+// model, Bob trains a second version that Ana deploys, and Ana rolls one kit back to the first.
+// Each step prints one line; the Slack side is written to transcript.html. The steps themselves are in story.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Dataset, Evaluation, Model, ModelTraining } from '../db/entities/index.js';

@@ -29,6 +29,8 @@ export interface Story {
   viewId?: string;
   trainingUid?: string;
   modelId?: string;
+  /** The second version (trained to show a rollback back to the first). */
+  v2Id?: string;
   card?: SlackMessage;
   edge?: { name: string; token: string };
   deploymentIds: string[];
@@ -130,6 +132,8 @@ export type StepName =
   | 'approve'
   | 'deploy'
   | 'edge.download'
+  | 'retrain'
+  | 'redeploy'
   | 'rollback';
 
 export interface Step {
@@ -407,23 +411,73 @@ export const steps: Step[] = [
     },
   },
   {
-    name: 'rollback',
+    name: 'retrain',
     needs: ['edge.download'],
+    async run(s) {
+      // Bob trains a second version of the same options: the wizard asks what to do with the model.
+      const since = s.h.recorder.lastSeq;
+      await s.h.users.requester.command('train', 'types /assay train again, for a second version');
+      const opened = await s.h.recorder.waitFor((c) => c.method === 'views.open', 5000, since);
+      s.viewId = String((opened.response.view as Obj).id);
+      let reply = await s.h.users.requester.submit(await waitForView(s, 'wizard_kits'), { kits: [KIT_A.kitId, KIT_B.kitId] }, 'picks the same two kits');
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      reply = await s.h.users.requester.submit(await waitForView(s, 'wizard_options'), { options: [...DEMO_LABELS] }, 'ticks the same options (all have label names now)');
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      const view = await waitForView(s, 'wizard_dataset');
+      const file = s.h.recorder.addFile('traffic-panels-v2.coco.json', s.cocoBytes!);
+      const answers: Record<string, InputAnswer> = { dataset_file: { files: [file] }, dataset_url: null, version_choice: 'new_version', hp_epochs: String(s.opts.epochs), hp_image_size: String(s.opts.imageSize), hp_batch_size: '32', hp_learning_rate: '0.003' };
+      reply = await s.h.users.requester.submit(view, answers, 'chooses "New version" (fine-tune from the deployed model) and presses Train');
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      const first = s.trainingUid;
+      const training = await until('the second training row', async () => {
+        const t = await manager(s).findOne(ModelTraining, { where: {}, order: { createdAt: 'DESC' } });
+        return t && t.uid !== first ? t : undefined;
+      }, 5000);
+      const t = await until('the second training to finish', async () => {
+        const row = await manager(s).findOneByOrFail(ModelTraining, { uid: training.uid });
+        return ['trained', 'failed', 'cancelled'].includes(row.status) ? row : undefined;
+      }, 10 * 60_000, 300);
+      if (t.status !== 'trained') throw new Error(`second training ${t.status}: ${t.trainingError ?? ''}`);
+      s.v2Id = t.modelId!;
+      return `Bob trained a second version (${t.mode}, fine-tuned from the deployed model) on the same kits and options`;
+    },
+  },
+  {
+    name: 'redeploy',
+    needs: ['retrain'],
+    async run(s) {
+      let card = await until('the second approval card', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^approve$/i)?.value === s.v2Id), 120_000);
+      await s.h.users.approver.clickInMessage(card, findButton(card, /^approve$/i)!.actionId, 'clicks Approve on the second version');
+      card = await until('Deploy on the second card', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^deploy$/i)?.value === s.v2Id), 10_000);
+      const since = s.h.recorder.lastSeq;
+      const reply = await s.h.users.approver.clickInMessage(card, findButton(card, /^deploy$/i)!.actionId, 'clicks Deploy on the second version');
+      await confirmIfAsked(s, 'approver', since, reply);
+      const v2 = await until('the second version to be deployed', async () => {
+        const m = await manager(s).findOneByOrFail(Model, { id: s.v2Id! });
+        return m.status === 'deployed' ? m : undefined;
+      }, 15_000);
+      return `Ana approved and deployed ${v2.modelName}: both kits now run it; the first version is kept for rollback`;
+    },
+  },
+  {
+    name: 'rollback',
+    needs: ['redeploy'],
     async run(s) {
       const since = s.h.recorder.lastSeq;
       const reply = await s.h.users.approver.command(`rollback ${KIT_A.kitId}`, `types /assay rollback ${KIT_A.kitId}`);
-      await confirmIfAsked(s, 'approver', since, reply);
-      const model = await until('the model to be rolled back', async () => {
-        const m = await manager(s).findOneByOrFail(Model, { id: s.modelId! });
-        const active: { n: number }[] = await manager(s).query(`SELECT count(*)::int AS n FROM model_test_types WHERE model_id = $1 AND test_type_id = $2 AND is_active`, [m.id, s.kits.outbound]);
-        return active[0]!.n === 0 ? m : undefined;
+      const confirmed = await confirmIfAsked(s, 'approver', since, reply);
+      if (!confirmed) throw new Error(`no rollback confirmation opened: ${JSON.stringify(reply.body).slice(0, 300)}`);
+      const v2 = await until('the second version to leave kit A', async () => {
+        const m = await manager(s).findOneByOrFail(Model, { id: s.v2Id! });
+        const active: { model_id: string }[] = await manager(s).query(`SELECT DISTINCT model_id FROM model_test_types WHERE test_type_id = $1 AND is_active`, [s.kits.outbound]);
+        return active.length === 1 && active[0]!.model_id === s.modelId ? m : undefined;
       }, 15_000);
       const r = (await (await edgeFetch(s, '/assignments')).json()) as { assignments: { modelId: string; kitId: string }[] };
-      const still = r.assignments.filter((a) => a.modelId === s.modelId && a.kitId === KIT_A.kitId);
-      if (still.length) throw new Error(`the edge still gets the model for ${KIT_A.kitId}`);
-      const said = await s.h.recorder.waitFor((c) => c.seq > since && /roll/i.test(messageText({ text: String(c.args.text ?? ''), blocks: (c.args.blocks as Obj[]) ?? [] })), 5000, since).catch(() => null);
-      const elsewhere: { n: number }[] = await manager(s).query(`SELECT count(*)::int AS n FROM model_test_types WHERE model_id = $1 AND is_active`, [model.id]);
-      return `Ana rolled back ${KIT_A.kitId}: it no longer runs ${model.modelName} (${elsewhere[0]!.n} kit options of ${KIT_B.kitId} still do; model ${model.status}), the edge stops getting it for ${KIT_A.kitId}${said ? '; Slack says so' : ''}`;
+      const forA = [...new Set(r.assignments.filter((a) => a.kitId === KIT_A.kitId).map((a) => a.modelId))];
+      if (forA.length !== 1 || forA[0] !== s.modelId) throw new Error(`the edge gets ${forA.join(', ')} for ${KIT_A.kitId}, not the first version`);
+      const said = await s.h.recorder.waitFor((c) => c.seq > since && c.method === 'chat.postEphemeral' && /Rolled back kit/.test(String(c.args.text ?? '')), 5000, since).catch(() => null);
+      if (!said) throw new Error('Ana was not told what the rollback did');
+      return `Ana confirmed the rollback of ${KIT_A.kitId} (each option: ${v2.modelName} → the first version); the edge gets the first version for ${KIT_A.kitId} again; ${v2.modelName} still serves ${KIT_B.kitId} and stays ${v2.status}; Slack says so`;
     },
   },
 ];

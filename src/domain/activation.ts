@@ -34,3 +34,45 @@ export function planActivation(modelId: string, targets: readonly KitOption[], c
   }
   return steps;
 }
+
+/** An active kit option and the model a rollback would return it to (null: nothing earlier). */
+export interface RollbackCandidate extends ActiveAssignment {
+  returnTo: string | null;
+}
+
+export interface RollbackStep extends KitOption {
+  from: string;
+  to: string;
+}
+
+export type RollbackPlan =
+  | { ok: true; steps: RollbackStep[]; /** kit options with no earlier model: left as they are */ unchanged: ActiveAssignment[]; from: string[] }
+  | { ok: false; reason: 'nothing_active' }
+  | { ok: false; reason: 'no_earlier_model'; running: string[] }
+  | { ok: false; reason: 'stale'; expected: string[]; running: string[] };
+
+const sortedUnique = (ids: readonly string[]) => [...new Set(ids)].sort();
+
+/**
+ * What a rollback of these kit options does. Only options with an earlier model move; with none,
+ * the rollback is refused. `expectedFrom` names the models the person confirmed rolling back
+ * from: when the options now run anything else (another rollback or deploy got there first, or
+ * the same confirmation arrives twice) the plan is refused as stale.
+ */
+export function planRollback(candidates: readonly RollbackCandidate[], expectedFrom?: readonly string[]): RollbackPlan {
+  if (candidates.length === 0) return { ok: false, reason: 'nothing_active' };
+  const moving = candidates.filter((c) => c.returnTo !== null);
+  const running = sortedUnique(candidates.map((c) => c.modelId));
+  const from = sortedUnique(moving.map((c) => c.modelId));
+  if (expectedFrom) {
+    const expected = sortedUnique(expectedFrom);
+    if (expected.length !== from.length || expected.some((id, i) => id !== from[i])) return { ok: false, reason: 'stale', expected, running };
+  }
+  if (moving.length === 0) return { ok: false, reason: 'no_earlier_model', running };
+  return {
+    ok: true,
+    steps: moving.map((c) => ({ testTypeId: c.testTypeId, aiOptionUid: c.aiOptionUid, from: c.modelId, to: c.returnTo! })),
+    unchanged: candidates.filter((c) => c.returnTo === null).map(({ returnTo: _r, ...rest }) => rest),
+    from,
+  };
+}

@@ -10,7 +10,8 @@ export const FIELD_LIMITS = {
   labelName: 100,
   /** Dataset URL. */
   url: 2000,
-  lineageName: 100,
+  /** A lineage's name starts every model name (<name>_<training id>_v<n>). */
+  lineageName: 40,
   /** A kit search (/assay kits, the kit picker). */
   search: 100,
   /** The whole text after /assay. */

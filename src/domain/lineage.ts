@@ -27,10 +27,25 @@ export function slugify(text: string, max = 40): string {
   return slug || 'kit';
 }
 
-/** Lineage name: the shortest kit name slug among the kits that share it (stable, readable). */
-export function lineageName(kitNames: readonly string[]): string {
-  const slugs = kitNames.map((n) => slugify(n, 30)).sort((a, b) => a.length - b.length || a.localeCompare(b));
-  return slugs[0] ?? 'kit';
+export const LINEAGE_NAME_RE = /^[a-z0-9][a-z0-9_]{0,39}$/;
+
+/**
+ * A lineage's suggested name says what it serves: its options (the label space every kit of the
+ * lineage shares), not one of the kits. Up to three option keys, else the first two and a count.
+ */
+export function suggestLineageName(optionKeys: readonly string[]): string {
+  const keys = [...new Set(optionKeys)].sort();
+  const words = keys.length <= 3 ? keys : [...keys.slice(0, 2), `and_${keys.length - 2}_more`];
+  return slugify(words.join(' '), 40) || 'model';
+}
+
+/** The name people may give a lineage in the wizard (it starts every model name). */
+export function validateLineageName(name: string): string {
+  const trimmed = name.trim();
+  if (!LINEAGE_NAME_RE.test(trimmed)) {
+    throw new ValidationError('Model names use lowercase letters, digits and "_", start with a letter or digit, and are at most 40 characters', 'lineage_name');
+  }
+  return trimmed;
 }
 
 export function modelName(lineageName: string, trainingId: string, version: number): string {

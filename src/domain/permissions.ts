@@ -1,6 +1,7 @@
-// Who may approve, reject, deploy and roll back. Checked on the server for every click.
+// Who may do what. Pure decisions; the services check them on the server for every request and
+// audit each refusal.
 
-export type ApproverAction = 'approve' | 'reject' | 'deploy' | 'rollback';
+export type ApproverAction = 'approve' | 'reject' | 'deploy' | 'rollback' | 'sync';
 
 export interface PermissionInput {
   actor: string;
@@ -12,12 +13,34 @@ export interface PermissionInput {
 
 export type PermissionResult = { allowed: true } | { allowed: false; reason: string };
 
+const WHAT: Record<ApproverAction, string> = {
+  approve: 'approve models',
+  reject: 'reject models',
+  deploy: 'deploy models',
+  rollback: 'roll back kits',
+  sync: 'start a Salesforce sync',
+};
+
+const notApprover = (action: ApproverAction) => `Only approvers can ${WHAT[action]}. Ask an approver (set in ASSAY_APPROVERS or the approver user group).`;
+
 export function checkApproverAction({ actor, action, approvers, requestedBy }: PermissionInput): PermissionResult {
-  if (!approvers.has(actor)) {
-    return { allowed: false, reason: `Only approvers can ${action} models. Ask an approver (set in ASSAY_APPROVERS or the approver user group).` };
-  }
+  if (!approvers.has(actor)) return { allowed: false, reason: notApprover(action) };
   if (action === 'approve' && requestedBy && requestedBy === actor) {
     return { allowed: false, reason: 'You requested this training, so you cannot approve its model: another approver must.' };
   }
   return { allowed: true };
+}
+
+export interface CancelInput {
+  /** A Slack user, or an operator at the command line (who already holds the database). */
+  actor: { type: string; id: string | null };
+  requestedBy: string | null;
+  approvers: ReadonlySet<string>;
+}
+
+/** A training may be cancelled by whoever requested it or by an approver (and by operators). */
+export function checkCancelTraining({ actor, requestedBy, approvers }: CancelInput): PermissionResult {
+  if (actor.type === 'cli' || actor.type === 'system') return { allowed: true };
+  if (actor.type === 'slack_user' && actor.id && (actor.id === requestedBy || approvers.has(actor.id))) return { allowed: true };
+  return { allowed: false, reason: 'Only the person who requested this training or an approver can cancel it.' };
 }

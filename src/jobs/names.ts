@@ -10,6 +10,7 @@ export const JOBS = {
   wizardExpire: 'wizard.expire',
   edgeStaleCheck: 'edge.stale-check',
   trainerPoll: 'trainer.poll',
+  trainingRecover: 'training.recover',
   slackDeliveriesGc: 'slack.deliveries-gc',
 } as const;
 

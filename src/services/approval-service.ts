@@ -3,7 +3,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AssayEvents } from '../app/events.js';
 import { Approval, Model, ModelTraining, TestType } from '../db/entities/index.js';
-import { checkApproverAction, checkLength, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction } from '../domain/index.js';
+import { checkApproverAction, checkLength, comparableMetrics, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction } from '../domain/index.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
@@ -132,7 +132,7 @@ const toSummary = (r: SummaryRow): ModelSummary => ({
   modelName: r.model_name,
   modelVersion: Number(r.model_version),
   status: r.status,
-  metrics: r.metrics,
+  metrics: comparableMetrics(r.metrics),
   createdAt: new Date(r.created_at),
   trainingUid: r.training_uid,
   requestedBy: r.requested_by,

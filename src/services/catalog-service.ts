@@ -1,7 +1,7 @@
 // Reading the kit catalog for people (wizard, /assay kits) and mapping label names.
 import type { EntityManager } from 'typeorm';
 import { AiOption, TestType } from '../db/entities/index.js';
-import { checkLength, NotFoundError, ValidationError } from '../domain/index.js';
+import { checkLength, isSelectableKitOption, NotFoundError, ValidationError } from '../domain/index.js';
 import { writeAudit, type Actor } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 
@@ -12,7 +12,10 @@ export interface KitSummary {
   selectableOptions: number;
 }
 
-/** Active kits that have at least one selectable option: the only ones worth training. */
+/**
+ * Active kits that have at least one selectable option: the only ones worth training. The SQL
+ * form of isSelectableKitOption (domain/catalog.ts), so the kit list can be counted and paged.
+ */
 export async function kitsWithSelectableOptions(manager: EntityManager, search?: string, limit = 100): Promise<{ kits: KitSummary[]; total: number }> {
   const params: unknown[] = [];
   let filter = '';
@@ -44,26 +47,53 @@ export interface OptionChoice {
   labelName: string | null;
   exampleImageUrl: string | null;
   description: string | null;
-  kits: { id: string; kitName: string }[];
+  kits: { id: string; kitId: string; kitName: string }[];
+}
+
+interface LinkRow {
+  uid: string;
+  name: string;
+  label_name: string | null;
+  example_image_url: string | null;
+  description: string | null;
+  kit_id: string;
+  kit_name: string;
+  kit_business_id: string;
+  kit_status: string;
+  link_selectable: boolean;
+  option_selectable: boolean;
+  option_active: boolean;
+}
+
+/** Every kit option of the given kits with what the selectable rule needs, filtered by it. */
+async function selectableLinks(manager: EntityManager, kitIds: readonly string[]): Promise<LinkRow[]> {
+  if (kitIds.length === 0) return [];
+  const rows: LinkRow[] = await manager.query(
+    `SELECT o.uid, o.name, o.label_name, o.example_image_url, o.description, t.id AS kit_id, t.kit_name, t.kit_id AS kit_business_id,
+            t.status AS kit_status, l.selectable AS link_selectable, o.selectable AS option_selectable, o.active AS option_active
+       FROM test_types t
+       JOIN test_type_ai_options l ON l.test_type_id = t.id
+       JOIN ai_options o ON o.uid = l.ai_option_uid
+      WHERE t.id = ANY($1::uuid[])
+      ORDER BY o.name, t.kit_name`,
+    [[...new Set(kitIds)]],
+  );
+  return rows.filter((r) =>
+    isSelectableKitOption({ kitActive: r.kit_status === 'active', linkSelectable: r.link_selectable, optionSelectable: r.option_selectable, optionActive: r.option_active }),
+  );
+}
+
+/** The selectable (kit, option) pairs of the given kits: what may be trained on and deployed to. */
+export async function selectableKitOptions(manager: EntityManager, kitIds: readonly string[]): Promise<{ testTypeId: string; aiOptionUid: string }[]> {
+  return (await selectableLinks(manager, kitIds)).map((r) => ({ testTypeId: r.kit_id, aiOptionUid: r.uid }));
 }
 
 /** Selectable options of the given kits, each with the kits that have it. */
 export async function selectableOptionsForKits(manager: EntityManager, kitIds: readonly string[]): Promise<OptionChoice[]> {
-  if (kitIds.length === 0) return [];
-  const rows: { uid: string; name: string; label_name: string | null; example_image_url: string | null; description: string | null; kit_id: string; kit_name: string }[] =
-    await manager.query(
-      `SELECT o.uid, o.name, o.label_name, o.example_image_url, o.description, t.id AS kit_id, t.kit_name
-         FROM test_types t
-         JOIN test_type_ai_options l ON l.test_type_id = t.id AND l.selectable
-         JOIN ai_options o ON o.uid = l.ai_option_uid AND o.selectable AND o.active
-        WHERE t.id = ANY($1::uuid[]) AND t.status = 'active'
-        ORDER BY o.name, t.kit_name`,
-      [kitIds],
-    );
   const byOption = new Map<string, OptionChoice>();
-  for (const r of rows) {
+  for (const r of await selectableLinks(manager, kitIds)) {
     const o = byOption.get(r.uid) ?? { uid: r.uid, name: r.name, labelName: r.label_name, exampleImageUrl: r.example_image_url, description: r.description, kits: [] };
-    o.kits.push({ id: r.kit_id, kitName: r.kit_name });
+    o.kits.push({ id: r.kit_id, kitId: r.kit_business_id, kitName: r.kit_name });
     byOption.set(r.uid, o);
   }
   return [...byOption.values()];

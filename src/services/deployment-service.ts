@@ -1,13 +1,13 @@
-// Deploying an approved model to kit options and edge servers, and rolling back. Each is one
-// transaction: confirmation row (its interaction key makes a repeated click a no-op), activation,
+// Deploying an approved model to kit options and edge servers (rollback: rollback-service.ts).
+// Each is one transaction: confirmation row (its interaction key makes a repeated click a no-op), activation,
 // model status, one deployment per edge, audit. Events go out only after the commit.
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model, type KitOptionRef } from '../db/entities/index.js';
 import type { AssayEvents } from '../app/events.js';
-import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction, type KitOption } from '../domain/index.js';
+import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction } from '../domain/index.js';
 import { activateModel } from './activation-service.js';
 import { slackUser, writeAudit, type Actor } from './audit.js';
-import { getKit } from './catalog-service.js';
+import { selectableKitOptions } from './catalog-service.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
 
@@ -27,7 +27,8 @@ export interface DeployInput {
 
 export interface DeployPreview {
   model: Model;
-  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; currentModelId: string | null; currentModelName: string | null }[];
+  /** optionName: the option's key; optionTitle: its Salesforce name. */
+  scope: { testTypeId: string; kitId: string; kitName: string; aiOptionUid: string; optionName: string; optionTitle: string | null; currentModelId: string | null; currentModelName: string | null }[];
   targets: string[];
 }
 
@@ -38,37 +39,21 @@ export interface DeployResult {
   repeated: boolean;
 }
 
-export interface RollbackInput {
-  /** Kit uuid or business kit_id. */
-  kit: string;
-  actor: string;
-  approvers: ReadonlySet<string>;
-  interactionKey?: string;
-}
-
-export interface RollbackResult {
-  rolledBackModelIds: string[];
-  restored: { testTypeId: string; aiOptionUid: string; from: string; to: string | null }[];
-  /** Deployments created for the restored models (one per edge). */
-  deployments: Deployment[];
-  repeated: boolean;
-}
-
 /** A deployment's scope entry: the kit option and what it ran before this deployment. */
 export interface DeploymentScopeEntry extends KitOptionRef {
   previousModelId: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OPEN_DEPLOYMENT = ['pending', 'downloading', 'installing', 'completed', 'failed'] as const;
-const DEPLOYABLE = new Set(['approved', 'deployed']);
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const OPEN_DEPLOYMENT = ['pending', 'downloading', 'installing', 'completed', 'failed'] as const;
+export const DEPLOYABLE = new Set(['approved', 'deployed']);
 
 export function actorOf(actor: string): Actor {
   return actor.startsWith('cli:') ? { type: 'cli', id: actor.slice(4) || null } : slackUser(actor);
 }
 
 /** Refuses non-approvers; the refusal is audited in its own (auto-commit) write so it survives. */
-async function requireApprover(dataSource: DataSource, actor: string, action: ApproverAction, approvers: ReadonlySet<string>, entity: { type: string; id: string }) {
+export async function requireApprover(dataSource: DataSource, actor: string, action: ApproverAction, approvers: ReadonlySet<string>, entity: { type: string; id: string }) {
   const verdict = checkApproverAction({ actor, action, approvers });
   if (verdict.allowed) return;
   await writeAudit(dataSource.manager, actorOf(actor), {
@@ -90,7 +75,7 @@ async function storedResult(manager: EntityManager, key: string, kind: 'deploy' 
 }
 
 /** Runs `work` once per interaction key; a repeat (sequential or concurrent) gets the first result. */
-async function once<T>(
+export async function once<T>(
   dataSource: DataSource,
   key: string | undefined,
   kind: 'deploy' | 'rollback',
@@ -113,7 +98,7 @@ async function once<T>(
   }
 }
 
-async function insertConfirmation(
+export async function insertConfirmation(
   tx: EntityManager,
   modelId: string,
   kind: 'deploy' | 'rollback',
@@ -129,14 +114,21 @@ async function insertConfirmation(
   return rows[0]!.id;
 }
 
-const saveResult = (tx: EntityManager, approvalId: string, result: unknown) =>
+export const saveResult = (tx: EntityManager, approvalId: string, result: unknown) =>
   tx.query(`UPDATE approvals SET result = $2 WHERE id = $1`, [approvalId, JSON.stringify(result)]);
 
 // ---- scope and targets --------------------------------------------------------------------
 
+/** Keeps the pairs the wizard would offer (isSelectableKitOption): nothing else is deployed to. */
+async function selectableOnly(manager: EntityManager, pairs: KitOptionRef[]): Promise<KitOptionRef[]> {
+  const allowed = new Set((await selectableKitOptions(manager, pairs.map((p) => p.testTypeId))).map(kitOptionKey));
+  return pairs.filter((p) => allowed.has(kitOptionKey(p)));
+}
+
 /**
  * Every (kit, option) the model serves: its training's kits × the lineage's options each kit
- * has, plus kit options mapped to it by a "skip" (model_test_types rows). Archived kits excluded.
+ * has, plus kit options mapped to it by a "skip" (model_test_types rows) — only the selectable
+ * ones (a link Salesforce marks not selectable, an archived kit or option, is never deployed to).
  */
 export async function servedScope(manager: EntityManager, model: Model): Promise<KitOptionRef[]> {
   const rows: { test_type_id: string; ai_option_uid: string }[] = await manager.query(
@@ -152,10 +144,10 @@ export async function servedScope(manager: EntityManager, model: Model): Promise
      ORDER BY 1, 2`,
     [model.id, model.lineageId, model.trainingUid],
   );
-  return rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid }));
+  return selectableOnly(manager, rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })));
 }
 
-/** An explicit scope must name options of the model's label space that the (active) kit has. */
+/** An explicit scope must name selectable options of the model's label space that the kit has. */
 async function checkScope(manager: EntityManager, model: Model, scope: readonly KitOptionRef[]): Promise<KitOptionRef[]> {
   const bad = scope.find((p) => !UUID.test(p.testTypeId) || !UUID.test(p.aiOptionUid));
   if (bad) throw new ValidationError(`Not a kit option: ${bad.testTypeId}/${bad.aiOptionUid}`, 'scope');
@@ -168,15 +160,15 @@ async function checkScope(manager: EntityManager, model: Model, scope: readonly 
       WHERE l.test_type_id = ANY($2::uuid[])`,
     [model.lineageId, unique.map((p) => p.testTypeId)],
   );
-  const allowed = new Set(rows.map((r) => kitOptionKey({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })));
+  const allowed = new Set((await selectableOnly(manager, rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid })))).map(kitOptionKey));
   const outside = unique.filter((p) => !allowed.has(kitOptionKey(p)));
   if (outside.length) {
-    throw new ValidationError(`Model ${model.modelName} cannot serve ${outside.map(kitOptionKey).join(', ')}: not an option of an active kit within its labels`, 'scope');
+    throw new ValidationError(`Model ${model.modelName} cannot serve ${outside.map(kitOptionKey).join(', ')}: not a selectable option of an active kit within its labels`, 'scope');
   }
   return unique;
 }
 
-async function liveEdges(manager: EntityManager, names?: readonly string[]): Promise<EdgeServer[]> {
+export async function liveEdges(manager: EntityManager, names?: readonly string[]): Promise<EdgeServer[]> {
   const live = await manager.find(EdgeServer, { where: { revokedAt: IsNull() }, order: { name: 'ASC' } });
   if (!names) return live;
   const unknown = [...new Set(names)].filter((n) => !live.some((e) => e.name === n));
@@ -185,11 +177,11 @@ async function liveEdges(manager: EntityManager, names?: readonly string[]): Pro
 }
 
 /** Same lock order as activateModel (kits by id), taken before any model row: no deadlocks. */
-async function lockKits(tx: EntityManager, kitIds: readonly string[]): Promise<void> {
+export async function lockKits(tx: EntityManager, kitIds: readonly string[]): Promise<void> {
   if (kitIds.length) await tx.query(`SELECT id FROM test_types WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...new Set(kitIds)]]);
 }
 
-async function createDeployments(
+export async function createDeployments(
   tx: EntityManager,
   edges: readonly EdgeServer[],
   modelId: string,
@@ -204,13 +196,13 @@ async function createDeployments(
   return tx.save(Deployment, rows);
 }
 
-function announce(events: AssayEvents | undefined, deployments: readonly Deployment[]) {
+export function announce(events: AssayEvents | undefined, deployments: readonly Deployment[]) {
   for (const d of deployments) {
     events?.emit('deployment.changed', { deploymentId: d.id, modelId: d.modelId, status: d.status, edge: d.target, error: d.error ?? null });
   }
 }
 
-async function loadDeployments(manager: EntityManager, ids: unknown): Promise<Deployment[]> {
+export async function loadDeployments(manager: EntityManager, ids: unknown): Promise<Deployment[]> {
   const list = Array.isArray(ids) ? (ids as string[]) : [];
   if (list.length === 0) return [];
   return manager.find(Deployment, { where: { id: In(list) }, order: { target: 'ASC', createdAt: 'ASC' } });
@@ -223,11 +215,11 @@ export async function deploymentPreview(manager: EntityManager, modelId: string)
   const model = await manager.findOne(Model, { where: { id: modelId } });
   if (!model) throw new NotFoundError('Model', modelId);
   const scope = await servedScope(manager, model);
-  const rows: { test_type_id: string; kit_id: string; kit_name: string; ai_option_uid: string; option_name: string; current_model_id: string | null; current_model_name: string | null }[] =
+  const rows: { test_type_id: string; kit_id: string; kit_name: string; ai_option_uid: string; option_name: string; option_title: string | null; current_model_id: string | null; current_model_name: string | null }[] =
     scope.length === 0
       ? []
       : await manager.query(
-          `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name,
+          `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name, o.description AS option_title,
                   cur.model_id AS current_model_id, cm.model_name AS current_model_name
              FROM unnest($1::uuid[], $2::uuid[]) AS s(test_type_id, ai_option_uid)
              JOIN test_types t ON t.id = s.test_type_id
@@ -246,6 +238,7 @@ export async function deploymentPreview(manager: EntityManager, modelId: string)
       kitName: r.kit_name,
       aiOptionUid: r.ai_option_uid,
       optionName: r.option_name,
+      optionTitle: r.option_title,
       currentModelId: r.current_model_id,
       currentModelName: r.current_model_name,
     })),
@@ -308,176 +301,6 @@ async function deployInTransaction(tx: EntityManager, input: DeployInput): Promi
     details: { approvalId, scope: scopeEntries, targets: edges.map((e) => e.name), deploymentIds: deployments.map((d) => d.id), interactionKey: input.interactionKey ?? null },
   });
   return { deployments, activated };
-}
-
-// ---- rollback -----------------------------------------------------------------------------
-
-interface ActiveRow extends KitOption {
-  modelId: string;
-  previousModelId: string | null;
-}
-
-export async function rollbackKit(dataSource: DataSource, input: RollbackInput, events?: AssayEvents): Promise<RollbackResult> {
-  await requireApprover(dataSource, input.actor, 'rollback', input.approvers, { type: 'kit', id: input.kit });
-  return rollbackOnce(dataSource, input, events, async (tx) => {
-    const kit = await getKit(tx, input.kit);
-    await lockKits(tx, [kit.id]);
-    const active = await activeRows(tx, `test_type_id = $1`, [kit.id]);
-    if (active.length === 0) throw new ConflictError(`Kit ${kit.kitId} (${kit.kitName}) has no active model to roll back`);
-    return { active, subject: { type: 'kit', id: kit.id } };
-  });
-}
-
-export async function rollbackDeployment(
-  dataSource: DataSource,
-  input: { deploymentId: string; actor: string; approvers: ReadonlySet<string>; interactionKey?: string },
-  events?: AssayEvents,
-): Promise<RollbackResult> {
-  await requireApprover(dataSource, input.actor, 'rollback', input.approvers, { type: 'deployment', id: input.deploymentId });
-  if (!UUID.test(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
-  return rollbackOnce(dataSource, input, events, async (tx) => {
-    const deployment = await tx.findOne(Deployment, { where: { id: input.deploymentId } });
-    if (!deployment) throw new NotFoundError('Deployment', input.deploymentId);
-    // Older rows without a scope: every kit option the model runs.
-    const scope = deployment.scope.length ? deployment.scope : await activeRows(tx, `model_id = $1`, [deployment.modelId]);
-    await lockKits(tx, scope.map((p) => p.testTypeId));
-    const wanted = new Set(scope.map(kitOptionKey));
-    const active = (await activeRows(tx, `model_id = $1`, [deployment.modelId])).filter((a) => wanted.has(kitOptionKey(a)));
-    if (active.length === 0) throw new ConflictError(`Deployment ${deployment.id}: its model no longer runs any of its kit options, nothing to roll back`);
-    return { active, subject: { type: 'deployment', id: deployment.id } };
-  });
-}
-
-async function activeRows(tx: EntityManager, where: string, params: unknown[]): Promise<ActiveRow[]> {
-  const rows: { test_type_id: string; ai_option_uid: string; model_id: string; previous_model_id: string | null }[] = await tx.query(
-    `SELECT test_type_id, ai_option_uid, model_id, previous_model_id FROM model_test_types WHERE is_active AND ${where} ORDER BY model_id, test_type_id, ai_option_uid`,
-    params,
-  );
-  return rows.map((r) => ({ testTypeId: r.test_type_id, aiOptionUid: r.ai_option_uid, modelId: r.model_id, previousModelId: r.previous_model_id }));
-}
-
-async function rollbackOnce(
-  dataSource: DataSource,
-  input: { actor: string; interactionKey?: string },
-  events: AssayEvents | undefined,
-  select: (tx: EntityManager) => Promise<{ active: ActiveRow[]; subject: { type: string; id: string } }>,
-): Promise<RollbackResult> {
-  const { value, repeated } = await once(
-    dataSource,
-    input.interactionKey,
-    'rollback',
-    () =>
-      dataSource.transaction(async (tx) => {
-        const { active, subject } = await select(tx);
-        return rollbackInTransaction(tx, active, subject, input);
-      }),
-    async (stored) => ({
-      rolledBackModelIds: (stored.rolledBackModelIds as string[]) ?? [],
-      restored: (stored.restored as RollbackResult['restored']) ?? [],
-      deployments: await loadDeployments(dataSource.manager, stored.deploymentIds),
-      changed: [] as Deployment[],
-    }),
-  );
-  if (!repeated) {
-    announce(events, [...value.changed, ...value.deployments]);
-    for (const modelId of value.rolledBackModelIds) {
-      events?.emit('model.rolled_back', {
-        modelId,
-        actor: input.actor,
-        restored: value.restored.filter((r) => r.from === modelId).map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, to: r.to })),
-      });
-    }
-  }
-  return { rolledBackModelIds: value.rolledBackModelIds, restored: value.restored, deployments: value.deployments, repeated };
-}
-
-/**
- * The model a kit option returns to: its recorded previous one, skipping models that were
- * themselves rolled back or otherwise retired since (a bad model is never restored).
- */
-async function restorable(tx: EntityManager, row: ActiveRow): Promise<string | null> {
-  const seen = new Set<string>([row.modelId]);
-  let candidate = row.previousModelId;
-  while (candidate && !seen.has(candidate)) {
-    seen.add(candidate);
-    const m = await tx.findOne(Model, { where: { id: candidate } });
-    if (m && DEPLOYABLE.has(m.status)) return candidate;
-    const prior: { previous_model_id: string | null }[] = await tx.query(
-      `SELECT previous_model_id FROM model_test_types WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3`,
-      [candidate, row.testTypeId, row.aiOptionUid],
-    );
-    candidate = prior[0]?.previous_model_id ?? null;
-  }
-  return null;
-}
-
-async function rollbackInTransaction(
-  tx: EntityManager,
-  active: ActiveRow[],
-  subject: { type: string; id: string },
-  input: { actor: string; interactionKey?: string },
-) {
-  const actor = actorOf(input.actor);
-  const rolledBackModelIds = [...new Set(active.map((a) => a.modelId))];
-  // Confirmation rows first (the keyed one blocks a concurrent duplicate before any change).
-  const approvalIds: string[] = [];
-  for (const [i, modelId] of rolledBackModelIds.entries()) {
-    approvalIds.push(await insertConfirmation(tx, modelId, 'rollback', input.actor, i === 0 ? input.interactionKey ?? null : null));
-  }
-
-  const now = new Date();
-  const restored: RollbackResult['restored'] = [];
-  for (const row of active) {
-    const to = await restorable(tx, row);
-    // Deactivate first: the partial unique index allows one active row per kit option at any moment.
-    await tx.query(
-      `UPDATE model_test_types SET is_active = false, deactivated_at = $4 WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3`,
-      [row.modelId, row.testTypeId, row.aiOptionUid, now],
-    );
-    if (to) {
-      // The restored model keeps its own "previous": a second rollback goes further back.
-      await tx.query(
-        `INSERT INTO model_test_types (model_id, test_type_id, ai_option_uid, is_active, activated_at, activated_by)
-         VALUES ($1, $2, $3, true, $4, $5)
-         ON CONFLICT (model_id, test_type_id, ai_option_uid)
-         DO UPDATE SET is_active = true, activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by, deactivated_at = NULL`,
-        [to, row.testTypeId, row.aiOptionUid, now, actor.id],
-      );
-    }
-    restored.push({ testTypeId: row.testTypeId, aiOptionUid: row.aiOptionUid, from: row.modelId, to });
-  }
-
-  const changed: Deployment[] = [];
-  for (const [i, modelId] of rolledBackModelIds.entries()) {
-    const steps = restored.filter((r) => r.from === modelId);
-    await writeAudit(tx, actor, { action: 'model.rolled_back', entityType: 'model', entityId: modelId, details: { steps, approvalId: approvalIds[i], subject } });
-    const stillActive = new Set((await activeRows(tx, `model_id = $1`, [modelId])).map(kitOptionKey));
-    const model = await tx.findOneOrFail(Model, { where: { id: modelId } });
-    if (stillActive.size === 0 && model.status !== 'deprecated') {
-      await transition(tx, 'model', modelId, 'deprecated', actor, {}, { reason: 'rolled back', approvalId: approvalIds[i] });
-    }
-    // A deployment is rolled back once none of its kit options runs its model any more.
-    const open = await tx.find(Deployment, { where: { modelId, status: In([...OPEN_DEPLOYMENT]) } });
-    for (const d of open) {
-      const stillServes = d.scope.length ? d.scope.some((p) => stillActive.has(kitOptionKey(p))) : stillActive.size > 0;
-      if (stillServes) continue;
-      changed.push(await transition<Deployment>(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
-    }
-  }
-
-  // Edges must now fetch the restored models: one deployment per edge and restored model.
-  const edges = await liveEdges(tx);
-  const deployments: Deployment[] = [];
-  for (const to of [...new Set(restored.map((r) => r.to).filter((x): x is string => !!x))]) {
-    const m = await tx.findOneOrFail(Model, { where: { id: to } });
-    if (m.status === 'approved') await transition(tx, 'model', to, 'deployed', actor, {}, { reason: 'restored by rollback' });
-    const steps = restored.filter((r) => r.to === to);
-    const scope = steps.map((r) => ({ testTypeId: r.testTypeId, aiOptionUid: r.aiOptionUid, previousModelId: r.from }));
-    deployments.push(...(await createDeployments(tx, edges, to, steps[0]!.from, scope, input.actor)));
-  }
-
-  await saveResult(tx, approvalIds[0]!, { rolledBackModelIds, restored, deploymentIds: deployments.map((d) => d.id) });
-  return { rolledBackModelIds, restored, deployments, changed };
 }
 
 // ---- retry --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { LessThan } from 'typeorm';
 import { ModelTraining, SlackDelivery } from '../db/entities/index.js';
+import { comparableMetrics } from '../domain/index.js';
 
 /** True the first time `key` is seen (this delivery should act), false for a redelivery. */
 export async function recordDelivery(manager: EntityManager, key: string, kind: string): Promise<boolean> {
@@ -64,7 +65,7 @@ function toCard(r: Record<string, any>): TrainingCard {
     trainingId: r.training_id,
     createdAt: new Date(r.created_at),
     model: r.model_id
-      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), status: r.model_status, metrics: r.metrics, approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
+      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), status: r.model_status, metrics: comparableMetrics(r.metrics), approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
       : null,
     decision: r.decision ? { decision: r.decision, actor: r.decided_by, at: new Date(r.decided_at), comment: r.decision_comment } : null,
   };
@@ -76,6 +77,16 @@ export async function trainingCard(manager: EntityManager, trainingUid: string):
   if (!UUID.test(trainingUid)) return null;
   const rows = await manager.query(`${cardSql} WHERE t.uid = $1`, [trainingUid]);
   return rows[0] ? toCard(rows[0]) : null;
+}
+
+/** The validation report of a training's dataset (null until validated). */
+export async function datasetReportForTraining(manager: EntityManager, trainingUid: string): Promise<Record<string, unknown> | null> {
+  if (!UUID.test(trainingUid)) return null;
+  const rows: { validation_report: Record<string, unknown> | null }[] = await manager.query(
+    `SELECT d.validation_report FROM model_trainings t JOIN datasets d ON d.id = t.dataset_id WHERE t.uid = $1`,
+    [trainingUid],
+  );
+  return rows[0]?.validation_report ?? null;
 }
 
 export async function trainingCardForModel(manager: EntityManager, modelId: string): Promise<TrainingCard | null> {
@@ -93,6 +104,7 @@ export interface ActiveModelRow {
   kitId: string;
   kitName: string;
   optionName: string;
+  optionTitle: string | null;
   modelName: string;
   modelId: string;
   activatedAt: Date | null;
@@ -101,10 +113,10 @@ export interface ActiveModelRow {
 /** The active model of every kit option (App Home), kits in name order. */
 export async function activeModelsPerKit(manager: EntityManager, limit = 60): Promise<ActiveModelRow[]> {
   const rows: Record<string, any>[] = await manager.query(
-    `SELECT k.kit_id, k.kit_name, o.name AS option_name, m.model_name, m.id AS model_id, a.activated_at
+    `SELECT k.kit_id, k.kit_name, o.name AS option_name, o.description AS option_title, m.model_name, m.id AS model_id, a.activated_at
        FROM model_test_types a JOIN test_types k ON k.id = a.test_type_id JOIN ai_options o ON o.uid = a.ai_option_uid JOIN models m ON m.id = a.model_id
       WHERE a.is_active ORDER BY lower(k.kit_name), o.name LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ kitId: r.kit_id, kitName: r.kit_name, optionName: r.option_name, modelName: r.model_name, modelId: r.model_id, activatedAt: r.activated_at ? new Date(r.activated_at) : null }));
+  return rows.map((r) => ({ kitId: r.kit_id, kitName: r.kit_name, optionName: r.option_name, optionTitle: r.option_title, modelName: r.model_name, modelId: r.model_id, activatedAt: r.activated_at ? new Date(r.activated_at) : null }));
 }

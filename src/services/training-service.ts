@@ -3,9 +3,12 @@
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
+  checkCancelTraining,
   checkLength,
   decideVersion,
-  lineageName,
+  ForbiddenError,
+  suggestLineageName,
+  validateLineageName,
   usableModel,
   validateDatasetName,
   ValidationError,
@@ -17,7 +20,7 @@ import {
 import { writeAudit, type Actor } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { getOrCreateHyperparameters } from './hyperparameter-service.js';
-import { findOrCreateLineage } from './lineage-service.js';
+import { findLineageForOptions, findOrCreateLineage } from './lineage-service.js';
 import { latestModel } from './model-service.js';
 import { transition } from './transitions.js';
 
@@ -28,6 +31,8 @@ export interface TrainingRequest {
   dataset: { source: 'upload' | 'url'; uri: string };
   hyperparameters: unknown;
   versionChoice?: VersionChoice;
+  /** Name of a new lineage (ignored when the options already have one); default: suggested from the options. */
+  lineageName?: string;
   trainer?: 'tfjs' | 'remote';
   requestedBy: string;
   slackChannel?: string | null;
@@ -66,7 +71,10 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
     if (req.dataset.source === 'url' && !/^https?:\/\//i.test(req.dataset.uri)) throw new ValidationError('The dataset URL must start with https://', 'dataset_url');
     checkLength(req.dataset.uri, 'url', req.dataset.source === 'url' ? 'dataset_url' : 'dataset_file', 'A dataset URL');
     const { kits, options } = await checkKitsAndOptions(tx, [...new Set(req.kitIds)], [...new Set(req.optionUids)]);
-    const lineage = await findOrCreateLineage(tx, options.map((o) => o.uid), lineageName(kits.map((k) => k.kitName)));
+    // A new lineage takes the name the person gave it (or the suggestion); an existing one keeps its own.
+    const existing = await findLineageForOptions(tx, options.map((o) => o.uid));
+    const name = existing ? existing.name : req.lineageName ? validateLineageName(req.lineageName) : suggestLineageName(options.map((o) => o.name));
+    const lineage = existing ?? (await findOrCreateLineage(tx, options.map((o) => o.uid), name));
     const latest = await latestModel(tx, lineage.id);
     const decision = decideVersion(latest && usableModel(latest) ? latest : null, req.versionChoice);
 
@@ -120,8 +128,21 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
   });
 }
 
-/** Asks a training to stop; the trainer honours it between batches. Finished ones refuse. */
-export async function requestCancel(manager: EntityManager, trainingUid: string, actor: Actor): Promise<ModelTraining> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Asks a training to stop; the trainer honours it between batches. Finished ones refuse. Only its
+ * requester or an approver may (operators at the CLI too); a refusal is audited and survives.
+ */
+export async function requestCancel(manager: EntityManager, trainingUid: string, actor: Actor, access: { approvers: ReadonlySet<string> }): Promise<ModelTraining> {
+  if (!UUID.test(trainingUid)) throw new NotFoundError('Training', trainingUid);
+  const found = await manager.findOne(ModelTraining, { where: { uid: trainingUid } });
+  if (!found) throw new NotFoundError('Training', trainingUid);
+  const verdict = checkCancelTraining({ actor, requestedBy: found.requestedBy, approvers: access.approvers });
+  if (!verdict.allowed) {
+    await writeAudit(manager, actor, { action: 'permission.denied', entityType: 'training', entityId: trainingUid, details: { attempted: 'cancel', reason: verdict.reason } });
+    throw new ForbiddenError(verdict.reason);
+  }
   return manager.transaction(async (tx) => {
     const t = await tx.findOne(ModelTraining, { where: { uid: trainingUid }, lock: { mode: 'pessimistic_write' } });
     if (!t) throw new NotFoundError('Training', trainingUid);
@@ -134,4 +155,3 @@ export async function requestCancel(manager: EntityManager, trainingUid: string,
     return { ...t, cancelRequested: true };
   });
 }
-

@@ -8,6 +8,7 @@ import {
   FIELD_LIMITS,
   generateDatasetName,
   lineageKey,
+  suggestLineageName,
   trainingIdFor,
   uniqueDatasetName,
   usableModel,
@@ -112,6 +113,8 @@ export async function submitLabels(manager: EntityManager, session: WizardSessio
 
 export interface DatasetStepData {
   datasetName: string;
+  /** The lineage the training goes into: its name is editable while it is new. */
+  lineage: { name: string; trainingId: string; isNew: boolean };
   latest: { id: string; modelName: string; modelVersion: number; status: string } | null;
   defaults: HyperparameterSet;
 }
@@ -124,8 +127,10 @@ export async function datasetStep(manager: EntityManager, session: WizardSession
   const kitNames = [...new Set(options.flatMap((o) => o.kits.filter((k) => state.kitIds?.includes(k.id)).map((k) => k.kitName)))];
   const base = generateDatasetName({ kitNames, optionNames: options.map((o) => o.name), trainingId: lineage?.trainingId ?? trainingIdFor(lineageKey(state.optionUids ?? [])), on: now });
   const taken: { name: string }[] = await manager.query(`SELECT name FROM datasets WHERE name LIKE $1`, [`${base.slice(0, 90).replace(/[%_\\]/g, (c) => '\\' + c)}%`]);
+  const trainingId = lineage?.trainingId ?? trainingIdFor(lineageKey(state.optionUids ?? []));
   return {
     datasetName: uniqueDatasetName(base, new Set(taken.map((t) => t.name))),
+    lineage: { name: lineage?.name ?? suggestLineageName(options.map((o) => o.name)), trainingId, isNew: !lineage },
     latest: latest && usableModel(latest) ? { id: latest.id, modelName: latest.modelName, modelVersion: latest.modelVersion, status: latest.status } : null,
     defaults: DEFAULT_HYPERPARAMETERS,
   };
@@ -142,6 +147,8 @@ export interface UploadedDatasetFile {
 
 export interface DatasetSubmission {
   datasetName: string;
+  /** The name of a new lineage (the wizard shows it only when the options have none yet). */
+  lineageName?: string | null;
   file?: UploadedDatasetFile | null;
   url?: string | null;
   hyperparameters: Record<'epochs' | 'batchSize' | 'learningRate' | 'imageSize', string | undefined>;
@@ -212,6 +219,7 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
         kitIds: state.kitIds ?? [],
         optionUids: state.optionUids ?? [],
         datasetName: input.datasetName,
+        ...(input.lineageName ? { lineageName: input.lineageName } : {}),
         dataset: source,
         hyperparameters: hp,
         versionChoice: input.versionChoice,
@@ -223,7 +231,7 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
   } catch (e) {
     // Map the service's field names onto this step's blocks; earlier steps' problems say so.
     if (e instanceof ValidationError && !(e instanceof WizardFieldErrors)) {
-      const block = ({ dataset_name: 'dataset_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
+      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
       throw new WizardFieldErrors({ [block]: e.message });
     }
     throw e;

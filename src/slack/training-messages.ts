@@ -5,8 +5,10 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
 import { setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
-import { trainingMessage, validationReportMessage } from '../../views/training-message.js';
-import { escapeMrkdwn, userMention } from '../../views/blocks.js';
+import { trainingMessage } from '../../views/training-message.js';
+import { validationReportMessage } from '../../views/dataset-report.js';
+import { rolledBackNote } from '../../views/rollback.js';
+import { escapeMrkdwn } from '../../views/mrkdwn.js';
 
 type Live = Partial<AssayEventMap['training.progress']>;
 
@@ -122,7 +124,7 @@ export class TrainingMessages {
     });
     ev.on('model.rolled_back', async (e) => {
       const card = await this.refreshForModel(e.modelId);
-      if (card) await this.postInThread(card.uid, { text: `Rolled back by ${userMention(e.actor)}: ${e.restored.length} kit option(s) returned to their previous model.`, blocks: [] });
+      if (card) await this.postInThread(card.uid, rolledBackNote(e));
     });
   }
 

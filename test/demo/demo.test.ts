@@ -24,7 +24,7 @@ beforeAll(async () => {
     await db.pool.end();
   }
   result = await runDemo({ outDir, databaseUrl, print: (l) => lines.push(l) });
-}, 240_000);
+}, 480_000);
 
 afterAll(async () => {
   await db?.close().catch(() => undefined);
@@ -54,7 +54,7 @@ describe('assay demo', () => {
       rejectButton: has(/<span class="button danger"[^>]*>Reject<\/span>/),
       refusal: has('clicks Approve (Carl is not an approver)') && has('only visible to Carl in #kit-models'),
       wizardSteps: ['wizard_kits', 'wizard_options', 'wizard_labels', 'wizard_dataset'].every((id) => has(`callback_id=${id}`)),
-      missingLabel: has('Label name for yellow_light'),
+      missingLabel: has('Label name for yellow light (yellow_light)'),
       deployConfirm: has('callback_id=model_deploy_confirm'),
     }).toEqual({ doctype: true, approveButton: true, rejectButton: true, refusal: true, wizardSteps: true, missingLabel: true, deployConfirm: true });
     // Self-contained, and no secret reaches the page.

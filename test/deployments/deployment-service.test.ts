@@ -5,7 +5,8 @@ import { Approval, AuditLogEntry, Deployment, Model, ModelTestType } from '../..
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/domain/index.js';
 import { AssayEvents } from '../../src/app/events.js';
 import { systemActor } from '../../src/services/audit.js';
-import { deployModel, deploymentPreview, rollbackDeployment, rollbackKit } from '../../src/services/deployment-service.js';
+import { deployModel, deploymentPreview } from '../../src/services/deployment-service.js';
+import { rollbackDeployment, rollbackKit, rollbackPreview } from '../../src/services/rollback-service.js';
 import { addEdge, revokeEdge } from '../../src/services/edge-service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { seeded } from '../helpers/factories.js';
@@ -33,6 +34,13 @@ const active = async (kitId: string, optionUid: string) =>
 /** Each test gets its own label space (lineage) so they do not see each other's models. */
 function space(options: string[], kits: string[]) {
   return { optionUids: options.map((o) => cat.option(o).uid), kitIds: kits.map((k) => cat.kit(k).id), name: options.join('_') };
+}
+
+/** A kit of its own (no other test's models on it). */
+async function freshKit(kitId: string, options: string[]) {
+  const [row] = await m().query(`INSERT INTO test_types (kit_id, kit_name) VALUES ($1, $2) RETURNING id`, [kitId, `Kit ${kitId}`]);
+  await m().query(`INSERT INTO test_type_ai_options (test_type_id, ai_option_uid) SELECT $1, uid FROM ai_options WHERE name = ANY($2)`, [row.id, options]);
+  return { id: row.id as string, kitId };
 }
 
 describe('deploy', () => {
@@ -136,17 +144,24 @@ describe('rollback', () => {
     await deployModel(ds(), { modelId: a.id, actor: 'UBOSS', approvers });
     await deployModel(ds(), { modelId: b.id, actor: 'UBOSS', approvers });
 
-    await expect(rollbackKit(ds(), { kit: kit.kitId, actor: 'UNOBODY', approvers })).rejects.toThrow(ForbiddenError);
+    await expect(rollbackKit(ds(), { kit: kit.kitId, from: [b.id], actor: 'UNOBODY', approvers })).rejects.toThrow(ForbiddenError);
     expect(await m().countBy(AuditLogEntry, { action: 'permission.denied', entityId: kit.kitId })).toBe(1);
+
+    const preview = await rollbackPreview(m(), kit.kitId);
+    expect(preview.from).toEqual([b.id]);
+    expect(preview.steps.map((x) => [x.optionKey, x.from.id, x.to?.id])).toEqual(
+      expect.arrayContaining([['red_light', b.id, a.id], ['green_light', b.id, a.id], ['yellow_light', b.id, a.id]]),
+    );
 
     const rolled: string[] = [];
     const bus = new AssayEvents();
-    bus.on('model.rolled_back', (e) => void rolled.push(`${e.modelId}>${e.restored.map((r) => r.to).join(',')}`));
-    const r = await rollbackKit(ds(), { kit: kit.kitId, actor: 'UOTHER', approvers, interactionKey: 'rb-1' }, bus);
+    bus.on('model.rolled_back', (e) => void rolled.push(`${e.modelId}>${e.restored.map((r) => r.to).join(',')}:${e.deprecated}`));
+    const r = await rollbackKit(ds(), { kit: kit.kitId, from: preview.from, actor: 'UOTHER', approvers, interactionKey: 'rb-1' }, bus);
     expect(r.rolledBackModelIds).toEqual([b.id]);
+    expect(r.deprecatedModelIds).toEqual([b.id]);
     expect(r.restored).toHaveLength(3); // red, green, yellow; 678's proper_lighting is outside the label space
     expect(r.restored.every((x) => x.from === b.id && x.to === a.id)).toBe(true);
-    expect(rolled).toEqual([`${b.id}>${a.id},${a.id},${a.id}`]);
+    expect(rolled).toEqual([`${b.id}>${a.id},${a.id},${a.id}:true`]);
     for (const o of ['red_light', 'green_light', 'yellow_light']) expect(await active(kit.id, cat.option(o).uid)).toEqual([a.id]);
     expect((await m().findOneByOrFail(Model, { id: b.id })).status).toBe('deprecated');
     expect((await m().findBy(Deployment, { modelId: b.id })).map((d) => d.status)).toEqual(['rolled_back', 'rolled_back']);
@@ -156,18 +171,44 @@ describe('rollback', () => {
     ]);
     expect(await m().countBy(Approval, { kind: 'rollback', modelId: b.id })).toBe(1);
 
-    // The same click again: nothing more happens.
-    const again = await rollbackKit(ds(), { kit: kit.kitId, actor: 'UOTHER', approvers, interactionKey: 'rb-1' });
+    // The same click again: nothing more happens, the first answer comes back.
+    const again = await rollbackKit(ds(), { kit: kit.kitId, from: preview.from, actor: 'UOTHER', approvers, interactionKey: 'rb-1' });
     expect(again.repeated).toBe(true);
     expect(again.restored).toEqual(r.restored);
+    expect(again.deprecatedModelIds).toEqual([b.id]);
     expect(await active(kit.id, cat.option('red_light').uid)).toEqual([a.id]);
 
-    // Rolling back the first model leaves the options without one (nothing came before it).
-    const r2 = await rollbackKit(ds(), { kit: kit.id, actor: 'UOTHER', approvers });
-    expect(r2.restored.every((x) => x.from === a.id && x.to === null)).toBe(true);
-    expect(await active(kit.id, cat.option('red_light').uid)).toEqual([]);
-    expect(r2.deployments).toEqual([]);
-    await expect(rollbackKit(ds(), { kit: kit.id, actor: 'UOTHER', approvers })).rejects.toThrow(/has no active model to roll back/);
+    // The same confirmation through another click: stale (the kit no longer runs b), refused.
+    await expect(rollbackKit(ds(), { kit: kit.kitId, from: [b.id], actor: 'UOTHER', approvers, interactionKey: 'rb-2' })).rejects.toThrow(/changed since this rollback was confirmed/);
+    // a is the kit's first model: nothing earlier to return to, so nothing changes.
+    const before = await m().count(ModelTestType);
+    await expect(rollbackPreview(m(), kit.id)).rejects.toThrow(/with no earlier model to return to: nothing was rolled back/);
+    await expect(rollbackKit(ds(), { kit: kit.id, from: [a.id], actor: 'UOTHER', approvers })).rejects.toThrow(ConflictError);
+    for (const o of ['red_light', 'green_light', 'yellow_light']) expect(await active(kit.id, cat.option(o).uid)).toEqual([a.id]);
+    expect(await m().count(ModelTestType)).toBe(before);
+    expect(await m().countBy(Approval, { kind: 'rollback', modelId: a.id })).toBe(0);
+    expect((await m().findOneByOrFail(Model, { id: a.id })).status).toBe('deployed');
+    expect(await m().countBy(AuditLogEntry, { action: 'rollback.refused', entityId: kit.id })).toBe(1);
+  });
+
+  it('ten simultaneous confirmations of one rollback: exactly one acts, the others are refused', async () => {
+    const kit = await freshKit('2101', ['pedestrian_crossing', 'yield']);
+    const s = { optionUids: [cat.option('pedestrian_crossing').uid, cat.option('yield').uid], kitIds: [kit.id], name: 'storm' };
+    const [a, b, c] = [await approvedModel(ds(), s), await approvedModel(ds(), s), await approvedModel(ds(), s)];
+    for (const x of [a, b, c]) await deployModel(ds(), { modelId: x.id, actor: 'UBOSS', approvers });
+    const preview = await rollbackPreview(m(), kit.kitId);
+    expect(preview.from).toEqual([c.id]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => rollbackKit(ds(), { kit: kit.kitId, from: preview.from, actor: 'UBOSS', approvers, interactionKey: `rb-storm-${i}` })),
+    );
+    const ok = results.filter((x) => x.status === 'fulfilled');
+    expect(ok).toHaveLength(1);
+    for (const x of results.filter((y) => y.status === 'rejected')) expect(String((x as PromiseRejectedResult).reason)).toMatch(/changed since this rollback was confirmed/);
+    // One step back (c → b), not three.
+    for (const o of ['pedestrian_crossing', 'yield']) expect(await active(kit.id, cat.option(o).uid)).toEqual([b.id]);
+    expect(await m().countBy(Approval, { kind: 'rollback', modelId: c.id })).toBe(1);
+    expect(await m().countBy(Approval, { kind: 'rollback', modelId: b.id })).toBe(0);
+    expect((await m().findOneByOrFail(Model, { id: b.id })).status).toBe('deployed');
   });
 
   it('a kit rollback leaves the model running elsewhere: not deprecated there', async () => {
@@ -181,7 +222,10 @@ describe('rollback', () => {
     const b = await approvedModel(ds(), { ...s, kitIds: [panel.id, kit2] });
     await deployModel(ds(), { modelId: a.id, actor: 'UBOSS', approvers });
     const deployedB = await deployModel(ds(), { modelId: b.id, actor: 'UBOSS', approvers });
-    await rollbackKit(ds(), { kit: '2002', actor: 'UBOSS', approvers });
+    const r2002 = await rollbackKit(ds(), { kit: '2002', from: [b.id], actor: 'UBOSS', approvers });
+    // b still runs on 2001: the answer says so and does not call it deprecated.
+    expect(r2002.deprecatedModelIds).toEqual([]);
+    expect(r2002.stillActive).toEqual({ [b.id]: 2 });
     expect(await active(kit2, cat.option('stop_sign').uid)).toEqual([a.id]);
     expect(await active(panel.id, cat.option('stop_sign').uid)).toEqual([b.id]);
     expect((await m().findOneByOrFail(Model, { id: b.id })).status).toBe('deployed');
@@ -212,7 +256,7 @@ describe('rollback', () => {
       const { transition } = await import('../../src/services/transitions.js');
       await transition(tx, 'model', bad.id, 'deprecated', systemActor);
     });
-    const r = await rollbackKit(ds(), { kit: kit.id, actor: 'UBOSS', approvers });
+    const r = await rollbackKit(ds(), { kit: kit.id, from: (await rollbackPreview(m(), kit.id)).from, actor: 'UBOSS', approvers });
     expect(r.restored.find((x) => x.aiOptionUid === opt)).toMatchObject({ from: next.id, to: base.id });
     expect(await active(kit.id, opt)).toEqual([base.id]);
   });

@@ -2,7 +2,8 @@
 // approved it — across deploys and rollbacks (which overwrite model_test_types in place).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ValidationError } from '../../src/domain/index.js';
-import { deployModel, rollbackKit } from '../../src/services/deployment-service.js';
+import { deployModel } from '../../src/services/deployment-service.js';
+import { rollbackKit } from '../../src/services/rollback-service.js';
 import { formatPromotionHistory, promotionHistory } from '../../src/services/history-service.js';
 import { parseHistoryArgs } from '../../src/cli/commands/history.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -37,7 +38,7 @@ describe('promotion history', () => {
     const t1 = await moment();
     await deployModel(ds, { modelId: b.id, actor: 'cli:ops', approvers });
     const t2 = await moment();
-    await rollbackKit(ds, { kit: '4567', actor: 'UROLLER', approvers });
+    await rollbackKit(ds, { kit: '4567', from: [b.id], actor: 'UROLLER', approvers });
     const t3 = await moment();
 
     const at = async (t: Date, option?: string) => promotionHistory(ds.manager, '4567', t, option);

@@ -1,8 +1,8 @@
 // Domain rules are plain functions: they read like the design and run in milliseconds.
 import { describe, expect, it } from '@jest/globals';
 import {
-  assertTransition, canonicalJson, checkApproverAction, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
-  lineageKey, lineageName, modelName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
+  assertTransition, canonicalJson, checkApproverAction, checkCancelTraining, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
+  lineageKey, modelName, suggestLineageName, validateLineageName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
 const A = '0b3c7f0e-0000-4000-8000-00000000000a';
@@ -24,7 +24,11 @@ describe('lineage', () => {
   it('training ids are short and stable; names follow <name>_<training_id>_v<version>', () => {
     const id = trainingIdFor(lineageKey([A, B]));
     expect(id).toMatch(/^[a-z0-9]{12}$/);
-    expect(lineageName(['PR urine kit', 'PR DNA urine', 'PR urine'])).toBe('pr_urine');
+    // Named by what the lineage serves (its options), not after one of its kits; editable, checked.
+    expect(suggestLineageName(['red_light', 'green_light', 'yellow_light'])).toBe('green_light_red_light_yellow_light');
+    expect(suggestLineageName(['shape_circle', 'shape_square', 'shape_star', 'shape_cross'])).toBe('shape_circle_shape_cross_and_2_more');
+    expect(validateLineageName(' traffic_lights ')).toBe('traffic_lights');
+    expect(() => validateLineageName('Traffic lights!')).toThrow(ValidationError);
     expect(modelName('pr_urine', id, 3)).toBe(`pr_urine_${id}_v3`);
     expect(() => modelName('x', id, 0)).toThrow(ValidationError);
   });
@@ -95,6 +99,23 @@ describe('permissions', () => {
     expect(checkApproverAction({ actor: 'UAPP1', action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false, reason: expect.stringMatching(/requested this training/) });
     expect(checkApproverAction({ actor: 'UAPP1', action: 'deploy', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
     expect(checkApproverAction({ actor: 'UAPP2', action: 'approve', approvers, requestedBy: 'UAPP1' })).toEqual({ allowed: true });
+    expect(checkApproverAction({ actor: 'UX', action: 'sync', approvers })).toEqual({ allowed: false, reason: expect.stringMatching(/^Only approvers can start a Salesforce sync/) });
+  });
+  it('a training is cancelled by its requester, an approver, or an operator at the CLI', () => {
+    const slack = (id: string) => ({ type: 'slack_user', id });
+    expect(checkCancelTraining({ actor: slack('UREQ'), requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: slack('UAPP1'), requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: { type: 'cli', id: 'ops' }, requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
+    expect(checkCancelTraining({ actor: slack('UX'), requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
+    expect(checkCancelTraining({ actor: { type: 'edge', id: 'UREQ' }, requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
+  });
+});
+
+describe('selectable kit options', () => {
+  it('need an active kit, a selectable link and a selectable, active option', () => {
+    const all = { kitActive: true, linkSelectable: true, optionSelectable: true, optionActive: true };
+    expect(isSelectableKitOption(all)).toBe(true);
+    for (const k of Object.keys(all)) expect(isSelectableKitOption({ ...all, [k]: false })).toBe(false);
   });
 });
 

@@ -62,6 +62,7 @@ export class FakeSalesforce {
   private server?: http.Server;
   private cursors = new Map<string, { kind: 'kits'; list: FakeKit[]; offset: number } | { kind: 'children'; rows: unknown[]; offset: number }>();
   private failures: { status: number; body: unknown }[] = [];
+  private gate: Promise<void> | null = null;
 
   constructor() {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -117,6 +118,16 @@ export class FakeSalesforce {
     for (let i = 0; i < times; i++) this.failures.push({ status, body });
   }
 
+  /** API requests wait (a slow org) until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((r) => (release = r));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
   /** Invalidate the session: the next request gets 401 INVALID_SESSION_ID, a new token works. */
   expireSession(): void {
     this.token = `fake-token-${Date.now()}`;
@@ -141,6 +152,7 @@ export class FakeSalesforce {
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, callOptions: req.headers['sforce-call-options'] as string | undefined });
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     this.apiUsed++;
+    if (this.gate) await this.gate;
     const failure = this.failures.shift();
     if (failure) return this.send(res, failure.status, failure.body);
     const m = /^\/services\/data\/v(\d+\.\d)\/(query|queryAll)(?:\/([^/]+))?$/.exec(url.pathname);

@@ -84,7 +84,7 @@ describe('dataset.validate', () => {
 
   it('a cancelled training is not validated', async () => {
     const ids = await seedAndTrain(ds(), 'cancelled-early', { source: 'url', uri: `${DATA}/never.json` }, 'remote');
-    await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'));
+    await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'), { approvers: new Set(['U1']) });
     await app.ctx.queue.now(JOBS.datasetValidate, ids);
     await waitFor(async () => (await app.ctx.agenda.queryJobs({ name: JOBS.datasetValidate, data: { trainingUid: ids.trainingUid } })).jobs.find((j) => j.state === 'completed'));
     expect((await ds().manager.findOneByOrFail(Dataset, { id: ids.datasetId })).status).toBe('pending');

@@ -26,6 +26,7 @@ let server: http.Server;
 let base: string;
 let release = false;
 let imageRequested = false;
+let remoteJobs = 0;
 let dataDir: string;
 let dropDb: (() => Promise<void>) | undefined;
 let env: Record<string, string>;
@@ -38,7 +39,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/coco.json') return void res.end(JSON.stringify(coco(files)));
-    if (req.url === '/jobs' && req.method === 'POST') return void res.end(JSON.stringify({ jobId: 'crash-1' }));
+    if (req.url === '/jobs' && req.method === 'POST') return void res.end(JSON.stringify({ jobId: `crash-${++remoteJobs}` }));
     imageRequested = true;
     // Hangs until released: the first worker is stuck here when it is killed.
     const answer = () => (release ? (res.setHeader('content-type', 'image/png'), res.end(red)) : setTimeout(answer, 50));
@@ -122,4 +123,31 @@ describe('worker killed mid-job', () => {
     expect(await ds.manager.countBy(AuditLogEntry, { entityId: ids.trainingUid, action: 'training.requeued' })).toBe(1);
     expect(await ds.manager.countBy(ModelTraining, { uid: ids.trainingUid, status: 'training' })).toBe(0);
   }, 60_000);
+
+  it('a training left queued with no job (its enqueue after the commit was lost) is re-queued once, then validated', async () => {
+    release = true;
+    running ??= await startAssay(loadConfig(env), { web: false, worker: true, logger: createLogger('silent'), processEvery: 200 });
+    const ctx = running.ctx;
+    const ds = ctx.db.dataSource;
+    // What the wizard commits; its dataset.validate enqueue never happens.
+    const ids = await seedAndTrain(ds, 'lost-enqueue-set', { source: 'url', uri: `${base}/coco.json` }, 'remote');
+    // Young: the web process may still be enqueuing it, so the scan leaves it alone.
+    expect(await recoverStuckTrainings(ctx)).not.toContain(ids.trainingUid);
+    expect(await ds.manager.countBy(ModelTraining, { uid: ids.trainingUid, status: 'queued' })).toBe(1);
+    await ds.query(`UPDATE model_trainings SET updated_at = now() - interval '5 minutes' WHERE uid = $1`, [ids.trainingUid]);
+    // Two scans at once (and the recurring one) claim it once.
+    const found = (await Promise.all([recoverStuckTrainings(ctx), recoverStuckTrainings(ctx)])).flat();
+    expect(found.filter((u) => u !== ids.trainingUid)).toEqual([]);
+    const t = await trainingIn(ds, ids.trainingUid, ['training', 'failed'], 120_000);
+    expect([t.status, t.trainingError]).toEqual(['training', null]); // validated by the real job, then handed to the remote trainer
+    expect(t.trainingLogs).toMatch(/queued with no dataset.validate job \(its enqueue was lost\); re-queued/);
+    expect((await ds.manager.findOneByOrFail(Dataset, { id: ids.datasetId })).status).toBe('valid');
+    const audit = await ds.manager.findBy(AuditLogEntry, { entityId: ids.trainingUid, action: 'training.requeued' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.details).toMatchObject({ status: 'queued', job: 'dataset.validate' });
+    const { jobs } = await ctx.agenda.queryJobs({ names: [JOBS.datasetValidate], data: { trainingUid: ids.trainingUid } });
+    expect(jobs).toHaveLength(1);
+    // The scan also runs every minute, not only when a worker starts.
+    expect((await ctx.agenda.queryJobs({ names: [JOBS.trainingRecover] })).jobs).toEqual([expect.objectContaining({ repeatInterval: '1 minute' })]);
+  }, 180_000);
 });

@@ -158,8 +158,8 @@ describe('training creation', () => {
     const { option, kit } = await seeded(m());
     await setLabelName(m(), option('speed_limit').uid, 'speed_limit', slackUser('U1'));
     const created = await createTraining(m(), { kitIds: [kit('2001').id], optionUids: [option('speed_limit').uid], hyperparameters: hp, dataset: { source: 'url', uri: 'https://x/z.json' }, datasetName: 'ds-cancel', requestedBy: 'U1' }, systemActor);
-    const t = await requestCancel(m(), created.training!.uid, slackUser('U1'));
+    const t = await requestCancel(m(), created.training!.uid, slackUser('U1'), { approvers: new Set(['U1']) });
     expect(t.status).toBe('cancelled');
-    await expect(requestCancel(m(), created.training!.uid, slackUser('U1'))).rejects.toThrow(/already cancelled/);
+    await expect(requestCancel(m(), created.training!.uid, slackUser('U1'), { approvers: new Set(['U1']) })).rejects.toThrow(/already cancelled/);
   });
 });

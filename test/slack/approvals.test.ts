@@ -157,7 +157,7 @@ describe('approval buttons', () => {
     const [open] = await slack.waitFor('views.open');
     expect(open!.body.view.callback_id).toBe('model_deploy_confirm');
     const scope = open!.body.view.blocks.find((b: any) => b.block_id === 'scope');
-    expect(JSON.stringify(scope)).toContain('PR urine (4567) · red_light');
+    expect(JSON.stringify(scope)).toContain('Red indicator light is lit · PR urine (4567)');
   });
 });
 

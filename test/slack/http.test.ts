@@ -72,11 +72,12 @@ describe('/assay commands', () => {
     expect(none.json.text).toContain('No trainable kits match');
   });
 
-  it('sync queues salesforce.reconcile with the requester', async () => {
-    const r = await slashCommand(assay.url, 'sync', 'USYNC');
+  it('sync (approvers) queues salesforce.reconcile with the requester and its recorded run', async () => {
+    const r = await slashCommand(assay.url, 'sync', 'UAPPROVER1');
     expect(r.json.text).toContain('Kit sync with Salesforce queued');
     const rows = await assay.ctx.db.pool.query(`SELECT data FROM agenda_jobs WHERE name = 'salesforce.reconcile'`);
-    expect(rows.rows.map((x: any) => (typeof x.data === 'string' ? JSON.parse(x.data) : x.data))).toContainEqual({ requestedBy: 'USYNC' });
+    const [run] = (await assay.ctx.db.pool.query(`SELECT id FROM catalog_sync_runs WHERE requested_by = 'UAPPROVER1'`)).rows;
+    expect(rows.rows.map((x: any) => (typeof x.data === 'string' ? JSON.parse(x.data) : x.data))).toContainEqual({ requestedBy: 'UAPPROVER1', runId: run.id });
   });
 
   it('status and cancel of unknown ids are clear errors', async () => {

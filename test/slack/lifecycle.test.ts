@@ -84,11 +84,16 @@ describe('deploy and rollback', () => {
     expect(active).toMatchObject({ modelId: second.model.id, previousModelId: first.model.id });
 
     const refused = await slashCommand(assay.url, 'rollback 4567', 'URANDOM');
-    expect(refused.json.text).toMatch(/Only approvers can rollback/);
+    expect(refused.json.text).toMatch(/Only approvers can roll back kits/);
     expect(await m().countBy(AuditLogEntry, { action: 'permission.denied', actorId: 'URANDOM' })).toBeGreaterThanOrEqual(1);
 
-    const ok = await slashCommand(assay.url, 'rollback 4567', 'UAPPROVER2');
-    expect(ok.json.text).toMatch(/Rolled back kit 4567: 1 kit option\(s\) restored, 1 model\(s\) deprecated/);
+    slack.reset();
+    await slashCommand(assay.url, 'rollback 4567', 'UAPPROVER2');
+    const [asked] = await slack.waitFor('views.open');
+    await interaction(assay.url, viewSubmission({ callbackId: 'kit_rollback_confirm', privateMetadata: asked!.body.view.private_metadata, values: {}, blocks: [], user: 'UAPPROVER2', viewId: 'VRB-life' }));
+    const [done] = await slack.waitFor('chat.postEphemeral');
+    expect(done!.body.text).toContain(`Rolled back kit *PR urine* (4567): 1 kit option returns from \`${second.model.modelName}\` to \`${first.model.modelName}\`.`);
+    expect(done!.body.text).toContain(`\`${second.model.modelName}\` runs nowhere now and is deprecated.`);
     expect(await m().findOneBy(Model, { id: second.model.id })).toMatchObject({ status: 'deprecated' });
     expect(await m().findOneBy(ModelTestType, { testTypeId: s.kit('4567').id, aiOptionUid: s.option('green_light').uid, isActive: true })).toMatchObject({ modelId: first.model.id });
 
@@ -205,7 +210,7 @@ describe('wizard version choice', () => {
     const before = await m().count(ModelTraining);
     const skip = await interaction(assay.url, viewSubmission({ callbackId: 'wizard_dataset', privateMetadata: sid, values: values({ version_choice: { value: { type: 'radio_buttons', selected_option: { value: 'skip' } } } }), blocks }));
     expect(skip.json.response_action).toBe('update');
-    expect(JSON.stringify(skip.json.view.blocks)).toMatch(/Nothing to train: the kits now map to \*pr_urine_\w+_v\d+\*/);
+    expect(JSON.stringify(skip.json.view.blocks)).toMatch(/Nothing to train: the kits now map to \*green_light_\w+_v\d+\*/);
     expect(await m().count(ModelTraining)).toBe(before);
   });
 });

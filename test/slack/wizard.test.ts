@@ -85,7 +85,9 @@ describe('/assay train', () => {
     expect(step2.json.view.callback_id).toBe('wizard_options');
     const optionsText = JSON.stringify(step2.json.view.blocks);
     expect(optionsText).toContain('red_light');
-    expect(optionsText).toContain('yellow_light (needs a label name)');
+    // Salesforce names first, keys second.
+    expect(optionsText).toContain('Yellow indicator light is lit (yellow_light)');
+    expect(optionsText).toContain('needs a label name');
     expect(optionsText).not.toContain('proper_lighting');
     expect(optionsText).toContain('PR DNA urine');
 
@@ -211,6 +213,6 @@ describe('/assay train', () => {
     for (const o of r.json.options) expect([...o.text.text].length).toBeLessThanOrEqual(75);
     const one = await interaction(assay.url, { type: 'block_suggestion', action_id: 'wizard_kit_search', block_id: 'kits', value: '9104', user: { id: 'UREQUESTER' }, team: { id: 'T1' }, api_app_id: 'A1', token: 'legacy', view: { id: 'V1' } });
     expect(one.json.options).toHaveLength(1);
-    expect(one.json.options[0].text.text).toMatch(/^Bulk kit 104 x+…$/);
+    expect(one.json.options[0].text.text).toMatch(/^Bulk kit 104 x+… \(9104\)$/); // the name is cut, the kit id kept
   });
 });

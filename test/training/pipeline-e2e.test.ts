@@ -66,7 +66,7 @@ describe('in-process training pipeline', () => {
     const ids = await seedAndTrain(ds(), 'synthetic-kit-cancel', { source: 'url', uri: `${DATA}/kit/coco.json` }, 'tfjs', { epochs: 200, batchSize: 16, learningRate: 0.01, imageSize: 16, seed: 2 });
     await app.ctx.queue.now(JOBS.datasetValidate, ids);
     await waitFor(async () => (await ds().manager.findOneByOrFail(ModelTraining, { uid: ids.trainingUid })).currentEpoch >= 1, 60_000, 'first epoch');
-    await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'));
+    await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'), { approvers: new Set(['U1']) });
     const t = await trainingIn(ds(), ids.trainingUid, ['cancelled', 'trained', 'failed'], 20_000);
     expect(t.status).toBe('cancelled');
     expect(t.currentEpoch).toBeLessThan(200);

@@ -17,7 +17,7 @@ export const cancelCommand: CliCommand = {
       return 2;
     }
     try {
-      const t = await withDatabase((db) => requestCancel(db.dataSource.manager, uid.data, { type: 'cli', id: process.env.USER ?? null }));
+      const t = await withDatabase((db) => requestCancel(db.dataSource.manager, uid.data, { type: 'cli', id: process.env.USER ?? null }, { approvers: new Set() }));
       process.stdout.write(t.status === 'cancelled' ? `Training ${uid.data} cancelled.\n` : `Cancel requested: training ${uid.data} stops after its current batch.\n`);
       return 0;
     } catch (e) {

@@ -6,7 +6,7 @@ import { createLogger } from '../../app/logger.js';
 import { stopAgenda } from '../../jobs/job-system.js';
 import { JOBS } from '../../jobs/names.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
-import { reconcileCatalog } from '../../services/kit-sync-service.js';
+import { runCatalogSync } from '../../services/sync-run-service.js';
 import { CliUsageError, type CliCommand } from './types.js';
 
 export const syncCommand: CliCommand = {
@@ -33,7 +33,11 @@ export const syncCommand: CliCommand = {
         process.stdout.write('Reconciliation queued; a worker (assay start) runs it.\n');
         return 0;
       }
-      const r = await reconcileCatalog(kitSyncDeps(ctx), requestedBy);
+      const r = await runCatalogSync(kitSyncDeps(ctx), { requestedBy });
+      if (!r) {
+        process.stderr.write('assay: a Salesforce sync is already queued or running; try again when it ends.\n');
+        return 1;
+      }
       process.stdout.write(
         `Reconciled ${r.kitsSeen} kit(s) in ${r.pages} page(s): ${r.kitsCreated} new, ${r.kitsUpdated} updated, ${r.kitsStale} unchanged (older), ` +
           `${r.archived.length} archived, links +${r.linksAdded}/-${r.linksRemoved}, ${r.skipped} record(s) skipped; ` +

@@ -121,7 +121,10 @@ export function registerPipelineJobs(registry: JobRegistry, ctx: AppContext): vo
     registry.define(JOBS.trainerPoll, async () => void (await pollRemoteTrainings(ctx)));
     registry.every('1 minute', JOBS.trainerPoll);
   }
-  // After the worker is up: trainings a dead worker left with no job at all get one again.
+  // After the worker is up, and every minute: trainings with no job at all get one again (a dead
+  // worker's, or a queued one whose enqueue was lost after its commit).
+  registry.define(JOBS.trainingRecover, async () => void (await recoverStuckTrainings(ctx)), { concurrency: 1 });
+  registry.every('1 minute', JOBS.trainingRecover);
   ctx.agenda.ready
     .then(() => recoverStuckTrainings(ctx))
     .catch((err) => ctx.logger.error({ err }, 'recovering stuck trainings failed'));

@@ -4,10 +4,11 @@
 import type { Job } from 'agenda';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { RetryableSalesforceError } from '../../salesforce/client.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../salesforce/client.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
 import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
-import { applySalesforceEvent, reconcileCatalog } from '../../services/kit-sync-service.js';
+import { applySalesforceEvent } from '../../services/kit-sync-service.js';
+import { runCatalogSync } from '../../services/sync-run-service.js';
 import { JOBS } from '../names.js';
 import type { JobRegistry } from './registry.js';
 
@@ -24,7 +25,7 @@ export function retryLater(job: Job, now = Date.now()): Date {
 }
 
 const syncData = z.object({ eventId: z.uuid() });
-const reconcileData = z.object({ requestedBy: z.string().max(200).optional() }).optional();
+const reconcileData = z.object({ requestedBy: z.string().max(200).optional(), runId: z.uuid().optional() }).optional();
 
 export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): void {
   registry.define(
@@ -51,22 +52,25 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
 
   registry.define(
     JOBS.salesforceReconcile,
-    async (job: Job<{ requestedBy?: string } | undefined>) => {
-      const requestedBy = reconcileData.parse(job.attrs.data ?? undefined)?.requestedBy ?? 'schedule';
+    async (job: Job<{ requestedBy?: string; runId?: string } | undefined>) => {
+      const data = reconcileData.parse(job.attrs.data ?? undefined);
+      const requestedBy = data?.requestedBy ?? 'schedule';
       // Events whose apply job got lost (stored, then the process died) are queued again.
       const stuck = await unappliedEvents(ctx.db.dataSource, 10);
       if (stuck.length) await enqueueApply(ctx.queue, stuck);
       const deps = kitSyncDeps(ctx);
-      if (!deps.salesforce) {
+      if (!deps.salesforce && !data?.runId) {
         ctx.logger.info('Salesforce reconciliation skipped: Salesforce API not configured');
         return;
       }
+      // The recurring run comes back by itself; an on-demand one is rescheduled (its run waits queued).
+      const willRetry = (e: unknown) => e instanceof RetryableSalesforceError && !job.attrs.repeatInterval && (job.attrs.failCount ?? 0) + 1 < MAX_ATTEMPTS;
       try {
-        const result = await reconcileCatalog(deps, requestedBy);
-        ctx.logger.info({ ...result, archived: result.archived.length }, 'Salesforce reconciliation finished');
+        const result = await runCatalogSync(deps, { requestedBy, runId: data?.runId, retryLater: willRetry });
+        if (result) ctx.logger.info({ ...result, archived: result.archived.length }, 'Salesforce reconciliation finished');
       } catch (e) {
-        // The recurring run comes back by itself; an on-demand one is rescheduled.
-        if (e instanceof RetryableSalesforceError && !job.attrs.repeatInterval && (job.attrs.failCount ?? 0) + 1 < MAX_ATTEMPTS) retryLater(job);
+        if (willRetry(e)) retryLater(job);
+        if (e instanceof SalesforceNotConfiguredError) return; // recorded on the run; nothing to retry
         throw e;
       }
     },

@@ -2,9 +2,11 @@
 // Deploy (asks which kits and edges). Permission is checked on the server for every click.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { AlreadyDecidedError, authorize, decideModel, findModelSummary } from '../../../services/approval-service.js';
-import { deploymentPreview } from '../../../services/deployment-service.js';
+import { deploymentPreview, requireApprover } from '../../../services/deployment-service.js';
+import { rollbackPreview } from '../../../services/rollback-service.js';
 import { FIELD_LIMITS, ForbiddenError } from '../../../domain/index.js';
 import { deployModal } from '../../../../views/deploy.js';
+import { rollbackModal } from '../../../../views/rollback.js';
 import { detailsModal, rejectModal } from '../../../../views/replies.js';
 import { ACTIONS } from '../../../../views/training-message.js';
 import { explain, explainMrkdwn, tellUser, type SlackDeps } from '../deps.js';
@@ -31,6 +33,18 @@ export async function openDeployModal(deps: SlackDeps, input: { modelId: string;
     return null;
   } catch (err) {
     return explain(deps, err, 'opening the deploy confirmation');
+  }
+}
+
+/** Opens the rollback confirmation (each kit option: active model → the one it returns to), or says why not. */
+export async function openRollbackModal(deps: SlackDeps, input: { kit: string; user: string; triggerId: string; channel?: string }): Promise<string | null> {
+  try {
+    await requireApprover(deps.ctx.db.dataSource, input.user, 'rollback', await deps.approvers.approvers(), { type: 'kit', id: input.kit });
+    const p = await rollbackPreview(deps.ctx.db.dataSource.manager, input.kit);
+    await deps.client.views.open({ trigger_id: input.triggerId, view: rollbackModal({ ...p, channel: input.channel }) });
+    return null;
+  } catch (err) {
+    return explain(deps, err, 'opening the rollback confirmation');
   }
 }
 

@@ -3,22 +3,22 @@
 import { randomUUID } from 'node:crypto';
 import type { App, SlashCommand } from '@slack/bolt';
 import { FIELD_LIMITS } from '../../../domain/index.js';
-import { JOBS } from '../../../jobs/names.js';
 import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
 import { findModelSummary, listModels } from '../../../services/approval-service.js';
 import { requestCancel } from '../../../services/training-service.js';
-import { rollbackKit } from '../../../services/deployment-service.js';
 import { formatPromotionHistory, promotionHistory } from '../../../services/history-service.js';
-import { trainingCard } from '../../../services/slack-delivery-service.js';
+import { datasetReportForTraining, trainingCard } from '../../../services/slack-delivery-service.js';
 import { kitStep } from '../../../services/wizard-flow-service.js';
 import { openWizardSession } from '../../../services/wizard-session-service.js';
 import { slackUser } from '../../../services/audit.js';
-import { kitsReply, modelsReply, modelStatusReply, textReply, usageReply } from '../../../../views/replies.js';
+import { requestCatalogSync, SyncInProgressError } from '../../../services/sync-run-service.js';
+import { kitsReply, modelsReply, modelStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
+import { trainingStatusReply } from '../../../../views/dataset-report.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
-import { explainMrkdwn, type SlackDeps } from '../deps.js';
 import { escapeMrkdwn } from '../../../../views/mrkdwn.js';
-import { openDeployModal } from '../actions/model.js';
+import { explainMrkdwn, type SlackDeps } from '../deps.js';
+import { openDeployModal, openRollbackModal } from '../actions/model.js';
 
 type Reply = { text: string; blocks?: unknown[] };
 type Handler = (deps: SlackDeps, args: string[], command: SlashCommand) => Promise<Reply | null>;
@@ -41,14 +41,14 @@ const handlers: Record<string, Handler> = {
     if (!args[0]) return needsArg('status', 'a training id or a model name');
     const m = deps.ctx.db.dataSource.manager;
     const card = await trainingCard(m, args[0]);
-    if (card) return trainingMessage(card);
+    if (card) return trainingStatusReply(trainingMessage(card), await datasetReportForTraining(m, card.uid));
     const model = await findModelSummary(m, args[0]);
     if (model) return modelStatusReply(model);
     return usageReply(`No training or model "${args[0]}".`);
   },
   cancel: async (deps, args, command) => {
     if (!args[0]) return needsArg('cancel', 'a training id');
-    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id));
+    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id), { approvers: await deps.approvers.approvers() });
     return textReply(t.status === 'cancelled' ? `Training ${t.uid} is cancelled.` : `Cancel requested: training ${t.uid} stops after the current batch.`);
   },
   deploy: async (deps, args, command) => {
@@ -60,12 +60,8 @@ const handlers: Record<string, Handler> = {
   },
   rollback: async (deps, args, command) => {
     if (!args[0]) return needsArg('rollback', 'a kit id');
-    const r = await rollbackKit(
-      deps.ctx.db.dataSource,
-      { kit: args[0], actor: command.user_id, approvers: await deps.approvers.approvers(), interactionKey: `command:rollback:${command.trigger_id}` },
-      deps.ctx.events,
-    );
-    return textReply(`Rolled back kit ${escapeMrkdwn(args[0])}: ${r.restored.length} kit option(s) restored, ${r.rolledBackModelIds.length} model(s) deprecated, ${r.deployments.length} edge deployment(s) queued.`);
+    const refused = await openRollbackModal(deps, { kit: args[0], user: command.user_id, triggerId: command.trigger_id, channel: command.channel_id });
+    return refused ? textReply(`:no_entry: ${escapeMrkdwn(refused)}`) : null;
   },
   history: async (deps, args) => {
     if (!args[0]) return needsArg('history', 'a kit id');
@@ -74,8 +70,13 @@ const handlers: Record<string, Handler> = {
     return textReply('```' + escapeMrkdwn(text.slice(0, 2900)) + '```');
   },
   sync: async (deps, _args, command) => {
-    await deps.ctx.queue.now(JOBS.salesforceReconcile, { requestedBy: command.user_id });
-    return textReply('Kit sync with Salesforce queued; new kits show up in /assay kits when it finishes.');
+    try {
+      const { last } = await requestCatalogSync({ dataSource: deps.ctx.db.dataSource, queue: deps.ctx.queue }, { actor: command.user_id, approvers: await deps.approvers.approvers() });
+      return syncQueuedReply(last);
+    } catch (err) {
+      if (err instanceof SyncInProgressError) return syncBusyReply(err.run);
+      throw err;
+    }
   },
 };
 

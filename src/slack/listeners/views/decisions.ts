@@ -1,23 +1,27 @@
-// Submits of the Reject-reason and Deploy-confirmation modals.
+// Submits of the Reject-reason, Deploy- and Rollback-confirmation modals.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { decideModel } from '../../../services/approval-service.js';
 import { deployModel } from '../../../services/deployment-service.js';
+import { rollbackKit } from '../../../services/rollback-service.js';
 import { DomainError, ForbiddenError } from '../../../domain/index.js';
 import { DEPLOY_CALLBACK } from '../../../../views/deploy.js';
 import { REJECT_CALLBACK } from '../../../../views/replies.js';
+import { ROLLBACK_CALLBACK, rollbackDoneText } from '../../../../views/rollback.js';
 import { explain, tellUser, type SlackDeps } from '../deps.js';
 import { escapeMrkdwn } from '../../../../views/mrkdwn.js';
 
 const meta = z.object({ modelId: z.string(), channel: z.string().nullable(), ts: z.string().nullable() });
+const rollbackMeta = z.object({ kit: z.string().max(100), from: z.array(z.string().max(100)).min(1).max(50), channel: z.string().nullable() });
 
-function parseMeta(raw: string | undefined) {
+function parseJson<T>(schema: z.ZodType<T>, raw: string | undefined): T | null {
   try {
-    return meta.parse(JSON.parse(raw ?? ''));
+    return schema.parse(JSON.parse(raw ?? ''));
   } catch {
     return null;
   }
 }
+const parseMeta = (raw: string | undefined) => parseJson(meta, raw);
 
 export function registerDecisionViews(app: App, deps: SlackDeps): void {
   app.view(REJECT_CALLBACK, async ({ ack, body, view }) => {
@@ -35,6 +39,19 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
     } catch (err) {
       const text = err instanceof DomainError ? err.message : explain(deps, err, 'rejecting the model');
       await ack({ response_action: 'errors', errors: { reason: text } });
+    }
+  });
+
+  // The confirmation carries the models it rolls back from: a stale or repeated one is refused.
+  app.view(ROLLBACK_CALLBACK, async ({ ack, body, view }) => {
+    const m = parseJson(rollbackMeta, view.private_metadata);
+    await ack();
+    if (!m) return tellUser(deps, undefined, body.user.id, ':no_entry: This rollback form is out of date: run /assay rollback <kit> again.');
+    try {
+      const r = await rollbackKit(deps.ctx.db.dataSource, { kit: m.kit, from: m.from, actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `rollback:${view.id}` }, deps.ctx.events);
+      await tellUser(deps, m.channel ?? undefined, body.user.id, rollbackDoneText(r));
+    } catch (err) {
+      await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${escapeMrkdwn(explain(deps, err, 'rolling back'))}`);
     }
   });
 

@@ -19,6 +19,7 @@ import {
   type UploadedDatasetFile,
 } from '../../../services/wizard-flow-service.js';
 import { getOpenWizardSession } from '../../../services/wizard-session-service.js';
+import { checkGuideImages, guideImageChecker, type GuideImageChecker } from '../../../services/guide-image-service.js';
 import { datasetView, doneView, labelsView, optionsView, WIZARD_CALLBACK } from '../../../../views/wizard.js';
 import { explain, type SlackDeps } from '../deps.js';
 
@@ -48,10 +49,11 @@ function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<str
   return null;
 }
 
-function nextView(sessionId: string, next: NextStep) {
+/** The next step's view; a guide image becomes an image block only once Assay could fetch it. */
+async function nextView(sessionId: string, next: NextStep, guideImages: GuideImageChecker) {
   return next.step === 'labels'
-    ? labelsView({ sessionId, unlabeled: next.unlabeled, maxLength: FIELD_LIMITS.labelName })
-    : datasetView({ sessionId, ...next.dataset, limits: { datasetName: FIELD_LIMITS.datasetName, url: FIELD_LIMITS.url } });
+    ? labelsView({ sessionId, unlabeled: await checkGuideImages(next.unlabeled, guideImages), maxLength: FIELD_LIMITS.labelName })
+    : datasetView({ sessionId, ...next.dataset, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url } });
 }
 
 /** files.info is the authority on the file (the submitted payload is the client's word). */
@@ -87,6 +89,7 @@ async function afterCreate(ctx: AppContext, deps: SlackDeps, session: WizardSess
 export function registerWizardViews(app: App, deps: SlackDeps): void {
   const { ctx } = deps;
   const ttl = ctx.config.wizardTtlMinutes;
+  const guideImages = guideImageChecker({ allowPrivate: ctx.config.fetch.allowPrivate });
   const m = () => ctx.db.dataSource.manager;
 
   async function withSession(view: ViewOutput, user: string, ack: Ack, step: (s: WizardSession) => Promise<void>, fallback: string): Promise<void> {
@@ -111,7 +114,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
   app.view(WIZARD_CALLBACK.options, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
       const next = await submitOptions(m(), s, selected(view.state.values, 'options'), ttl);
-      await ack({ response_action: 'update', view: nextView(s.id, next) });
+      await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
     }, 'options');
   });
 
@@ -120,7 +123,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
       const labels: Record<string, string> = {};
       for (const block of Object.keys(view.state.values)) if (block.startsWith('label:')) labels[block.slice(6)] = text(view.state.values, block) ?? '';
       const next = await submitLabels(m(), s, labels, slackUser(body.user.id), ttl);
-      await ack({ response_action: 'update', view: nextView(s.id, next) });
+      await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
     }, 'labels');
   });
 
@@ -134,6 +137,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
         s,
         {
           datasetName: text(v, 'dataset_name') ?? '',
+          lineageName: text(v, 'lineage_name') ?? null,
           file,
           url: text(v, 'dataset_url') ?? null,
           hyperparameters: { epochs: text(v, 'hp_epochs'), batchSize: text(v, 'hp_batch_size'), learningRate: text(v, 'hp_learning_rate'), imageSize: text(v, 'hp_image_size') },
