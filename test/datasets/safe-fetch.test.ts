@@ -163,16 +163,17 @@ describe('sockets are closed on every path', () => {
   async function closesPromptly(path: string, expected: string) {
     const started = Date.now();
     expect(await code(safeFetch(`${local}${path}`, opts))).toBe(expected);
-    for (let i = 0; i < 40 && !closed.has(path); i++) await new Promise((r) => setTimeout(r, 25));
+    // Without the fix the socket lives until the 10 s fetch deadline; half of that leaves room for a loaded CI machine.
+    for (let i = 0; i < 200 && !closed.has(path); i++) await new Promise((r) => setTimeout(r, 25));
     expect(closed.get(path)).toBeDefined();
-    expect(closed.get(path)! - started).toBeLessThan(1000);
+    expect(closed.get(path)! - started).toBeLessThan(5000);
   }
 
   it('a 404 that keeps sending', () => closesPromptly('/404', 'http_status'));
   it('a redirect that keeps sending (and its target)', async () => {
     closed.delete('/404');
     await closesPromptly('/redirect', 'http_status');
-    for (let i = 0; i < 40 && !closed.has('/404'); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && !closed.has('/404'); i++) await new Promise((r) => setTimeout(r, 25));
     expect(closed.has('/404')).toBe(true);
   });
   it('a refused content type that keeps sending', () => closesPromptly('/html', 'content_type'));
