@@ -37,7 +37,6 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   const image = await png({ r: 200, g: 30, b: 30 });
   server = http.createServer((req, res) => {
-    if (req.url === '/coco.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(brokenCoco()));
     if (req.url === '/9.png' || req.url === '/10.png') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'image/png' }).end(image);
   });
@@ -45,7 +44,9 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   assay = await startTestAssay({ ...SLACK_ENV, ASSAY_ALLOW_HTTP_FETCH: 'true', ASSAY_ALLOW_PRIVATE_FETCH: 'true' });
   s = await seeded(assay.ctx.db.dataSource.manager);
-  slack = mockSlackApi({ 'files.info': (b) => ({ file: { id: b.file, name: 'lights.coco.json', size: 4096, mimetype: 'application/json', url_private_download: `${base}/coco.json` } }) });
+  // The upload lives on Slack's file host (the bot token goes nowhere else); its images on the local server.
+  nock('https://files.slack.com').persist().get('/files-pri/T1-FBROKEN/download/lights.coco.json').reply(200, () => JSON.stringify(brokenCoco()), { 'content-type': 'application/json' });
+  slack = mockSlackApi({ 'files.info': (b) => ({ file: { id: b.file, name: 'lights.coco.json', size: 4096, mimetype: 'application/json', url_private_download: 'https://files.slack.com/files-pri/T1-FBROKEN/download/lights.coco.json' } }) });
 });
 afterAll(async () => {
   await assay.stop();
