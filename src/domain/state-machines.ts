@@ -50,7 +50,3 @@ export function assertTransition(machine: MachineName, from: string, to: string)
   if (!canTransition(machine, from, to)) throw new IllegalTransitionError(machine, from, to);
 }
 
-export function isTerminal(machine: MachineName, state: string): boolean {
-  const table = machines[machine] as Record<string, readonly string[]>;
-  return (table[state] ?? []).length === 0;
-}
