@@ -138,6 +138,7 @@ async function assayRun(labels: string[], train: DetectionSet, hp: DetectorHyper
 export async function throughput(labels: string[], train: DetectionSet, base: DetectorHyperparameters) {
   const hp: DetectorHyperparameters = { ...base, epochs: TP_EPOCHS, seed: TP_SEED, mapEvery: 0 };
   const nc = labels.length;
+  const load0 = os.loadavg()[0];
   const backend = await selectBackend('auto', quiet);
   const torch = torchAvailable();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-det-bench-'));
@@ -168,15 +169,22 @@ export async function throughput(labels: string[], train: DetectionSet, base: De
     const ips = (rs: TpRun[]) => rs.map((x) => x.imagesPerSecond);
     const cpu = (rs: TpRun[]) => rs.map((x) => x.cpuSecondsPer1000);
     const ratio = torch ? spread(pairedRatios(ips(assay), ips(pt)), 3) : null;
+    // PyTorch's OpenMP threads spin-wait for each other: on a loaded machine 2 threads can be far
+    // slower than 1. The headline ratio takes, pair by pair, the faster of PyTorch's two settings,
+    // so machine load cannot flatter Assay.
+    const best = pt.map((x, i) => Math.max(x.imagesPerSecond, ptOne[i]!.imagesPerSecond));
+    const ratioBest = torch ? spread(pairedRatios(ips(assay), best), 3) : null;
     // Same seed, weights and batches: the curves differ by float rounding (and the shard sum) only.
     const lossGap = torch ? Math.max(...assay[0]!.losses.map((l, i) => Math.abs(l - pt[0]!.losses[i]!) / Math.abs(pt[0]!.losses[i]!))) : null;
     const row: SummaryRow = {
       figure: `detector training images/s (assay-det-v1 ${hp.imageSize} px, batch ${hp.batchSize}, ${CORES} cores)`,
       assay: show(spread(ips(assay), 3)),
-      baseline: torch ? `PyTorch ${torch} CPU, ${CORES} threads: ${show(spread(ips(pt), 3))}` : 'PyTorch not installed (python3 -c "import torch" failed): no baseline',
-      ratio: ratio ? `${ratio.median} (${ratio.min}–${ratio.max}, paired)` : 'n/a',
+      baseline: torch
+        ? `PyTorch ${torch} CPU, faster of ${CORES} threads (${show(spread(ips(pt), 3))}) and 1 thread (${show(spread(ips(ptOne), 3))}): ${show(spread(best, 3))}`
+        : 'PyTorch not installed (python3 -c "import torch" failed): no baseline',
+      ratio: ratioBest ? `${ratioBest.median} (${ratioBest.min}–${ratioBest.max}, paired); vs ${CORES} threads only ${ratio!.median}` : 'n/a',
       goal: '≥ 1.0 × PyTorch',
-      met: ratio ? ratio.median >= 1 : null,
+      met: ratioBest ? ratioBest.median >= 1 : null,
     };
     return {
       row,
@@ -190,6 +198,8 @@ export async function throughput(labels: string[], train: DetectionSet, base: De
           ? { version: torch, threads: CORES, imagesPerSecond: spread(ips(pt), 3), cpuSecondsPer1000Images: spread(cpu(pt), 3) }
           : { skipped: 'python3 -c "import torch" failed: PyTorch baseline not run' },
         ratioAssayOverPytorch: ratio ?? 'n/a',
+        ratioAssayOverFasterPytorchSetting: ratioBest ?? 'n/a',
+        loadAverageDuring: `${round(load0, 1)}→${round(os.loadavg()[0], 1)} (1-min, ${CORES} cores)`,
         footnotes: {
           pytorchOneThread: torch ? { imagesPerSecond: spread(ips(ptOne), 3), cpuSecondsPer1000Images: spread(cpu(ptOne), 3) } : 'n/a',
           assayOneReplica: { runs: 1, imagesPerSecond: Number(assayOne.imagesPerSecond.toPrecision(3)), cpuSecondsPer1000Images: Number(assayOne.cpuSecondsPer1000.toPrecision(3)) },
@@ -201,7 +211,9 @@ export async function throughput(labels: string[], train: DetectionSet, base: De
       },
     };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    // DETECTOR_BENCH_KEEP_INPUTS=1 keeps them, to re-run the PyTorch side alone (torch_detector.py DIR).
+    if (process.env.DETECTOR_BENCH_KEEP_INPUTS) console.error(`torch_detector.py inputs kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
