@@ -8,7 +8,7 @@
 // model. A refused file changes nothing (stored artifacts are content-addressed, not rows).
 import crypto from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { Dataset, ModelTraining, TrainingLineage, type Model } from '../db/entities/index.js';
+import { Dataset, ModelTraining, TestType, TrainingLineage, type Model } from '../db/entities/index.js';
 import { parseCoco, type Coco } from '../datasets/coco.js';
 import { type LookupAll } from '../datasets/safe-fetch.js';
 import {
@@ -22,7 +22,6 @@ import {
 import { JOBS } from '../jobs/names.js';
 import type { JobQueue } from '../jobs/job-system.js';
 import { DetectorLayoutError, readDetectorInfo, type DetectorInfo } from '../ml/detect/layout.js';
-import type { ArtifactStore } from '../storage/artifact-store.js';
 import { writeAudit, type Actor } from './audit.js';
 import { DatasetRejected, fetchDatasetDocument, intakeDocument, TransientDatasetError, type DatasetDocument, type DatasetIntakeDeps } from './dataset-service.js';
 import { isUniqueViolation } from './db-errors.js';
@@ -126,10 +125,17 @@ async function optionsForClasses(manager: EntityManager, kitIds: string[], names
   return rows.map((r) => r.uid);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Kits, options and lineage, checked (read-only). */
 async function resolveTarget(manager: EntityManager, req: ImportRequest, info: DetectorInfo) {
-  const kitIds = [...new Set(req.kitIds)];
-  if (kitIds.length === 0) throw new ValidationError('Pick at least one kit', 'kits');
+  const refs = [...new Set(req.kitIds)];
+  if (refs.length === 0) throw new ValidationError('Pick at least one kit', 'kits');
+  // A kit by its row id (Slack) or by its Salesforce kit id (the CLI: --kit 4567).
+  const kits = await manager.find(TestType, { where: refs.flatMap((r) => (UUID.test(r) ? [{ id: r }, { kitId: r }] : [{ kitId: r }])) });
+  const missing = refs.find((r) => !kits.some((k) => (k.id === r || k.kitId === r) && k.status === 'active'));
+  if (missing) throw new ValidationError(`Kit ${missing} does not exist or is archived`, 'kits');
+  const kitIds = [...new Set(refs.map((r) => kits.find((k) => k.id === r || k.kitId === r)!.id))];
   const lineage = req.lineage ? await resolveLineage(manager, req.lineage) : null;
   let optionUids = req.optionUids ? [...new Set(req.optionUids)] : null;
   if (lineage && optionUids && [...optionUids].sort().join() !== [...lineage.optionUids].sort().join()) {
