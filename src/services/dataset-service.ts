@@ -144,14 +144,14 @@ export async function intakeDataset(dataset: Dataset, labels: string[], input: D
 
 /**
  * Validates an already fetched COCO document against `labels` and, when valid, snapshots it.
- * `needTrainSplit: false` for a dataset that is only evaluated on (an imported model's).
+ * `evaluateOnly` for a dataset that is only evaluated on (an imported model's).
  */
 export async function intakeDocument(
   dataset: Pick<Dataset, 'source' | 'sourceUri'>,
   labels: string[],
   doc: DatasetDocument,
   deps: DatasetIntakeDeps,
-  opts: { needTrainSplit?: boolean; coco?: Coco } = {},
+  opts: { evaluateOnly?: boolean; coco?: Coco } = {},
 ): Promise<IntakeResult> {
   let coco = opts.coco;
   if (!coco) {
@@ -160,7 +160,7 @@ export async function intakeDocument(
     coco = parsed.coco;
   }
   const { checks, stored } = await checkImages(coco, doc.baseUrl, deps);
-  const report = buildValidationReport(coco, labels, checks, { needTrainSplit: opts.needTrainSplit });
+  const report = buildValidationReport(coco, labels, checks, { evaluateOnly: opts.evaluateOnly });
   if (!report.valid) return { report };
 
   const images: SnapshotImage[] = coco.images.map((image) => {

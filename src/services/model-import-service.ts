@@ -13,6 +13,7 @@ import { parseCoco, type Coco } from '../datasets/coco.js';
 import { type LookupAll } from '../datasets/safe-fetch.js';
 import {
   checkLength,
+  formatMegabytes,
   slugify,
   suggestLineageName,
   validateDatasetName,
@@ -70,12 +71,10 @@ export interface ImportResult {
   warnings: string[];
 }
 
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-
 /** The file's size and layout: a DetectorInfo, or a ValidationError (field 'file') saying what is wrong. */
 export function checkModelFile(bytes: Uint8Array, maxBytes: number): DetectorInfo {
   if (bytes.length === 0) throw new ValidationError('The model file is empty', 'file');
-  if (bytes.length > maxBytes) throw new ValidationError(`The model file is ${mb(bytes.length)}; the limit is ${mb(maxBytes)}`, 'file');
+  if (bytes.length > maxBytes) throw new ValidationError(`The model file is ${formatMegabytes(bytes.length)}; the limit is ${formatMegabytes(maxBytes)}`, 'file');
   try {
     return readDetectorInfo(bytes);
   } catch (e) {
@@ -192,7 +191,7 @@ export async function importModel(ds: DataSource, deps: ImportDeps, req: ImportR
   const parsed = parseCoco(doc.bytes);
   if (!parsed.ok) throw new ValidationError(`The dataset is not a usable COCO file: ${parsed.error}`, 'dataset');
   checkClassesInDataset(info.names, parsed.coco);
-  const intake = await intakeDocument({ source, sourceUri: uri }, info.names, doc, deps, { needTrainSplit: false, coco: allTestUnlessSplit(parsed.coco) });
+  const intake = await intakeDocument({ source, sourceUri: uri }, info.names, doc, deps, { evaluateOnly: true, coco: allTestUnlessSplit(parsed.coco) });
   if (!intake.report.valid || !intake.snapshot) throw new ValidationError(intake.report.summary, 'dataset');
   const snapshot = intake.snapshot;
 
@@ -252,7 +251,7 @@ export async function importModel(ds: DataSource, deps: ImportDeps, req: ImportR
   return {
     ...result,
     detector: info,
-    options: target.options.map((o) => ({ uid: o.uid, name: o.name, labelName: o.labelName! })),
+    options: target.options.map((o) => ({ uid: o.uid, name: o.name, labelName: o.labelName! })).sort((a, b) => a.name.localeCompare(b.name)),
     warnings: intake.report.warnings.map((w) => w.message),
   };
 }
