@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Dataset, ModelTraining, TestType, TrainingLineage, type Model } from '../db/entities/index.js';
 import { parseCoco, type Coco } from '../datasets/coco.js';
-import { type LookupAll } from '../datasets/safe-fetch.js';
+import { FetchError, safeFetch, type LookupAll } from '../datasets/safe-fetch.js';
 import {
   checkLength,
   formatMegabytes,
@@ -24,7 +24,8 @@ import { JOBS } from '../jobs/names.js';
 import type { JobQueue } from '../jobs/job-system.js';
 import { DetectorLayoutError, readDetectorInfo, type DetectorInfo } from '../ml/detect/layout.js';
 import { writeAudit, type Actor } from './audit.js';
-import { DatasetRejected, fetchDatasetDocument, intakeDocument, TransientDatasetError, type DatasetDocument, type DatasetIntakeDeps } from './dataset-service.js';
+import { DatasetRejected, fetchDatasetDocument, intakeDocument, isSlackFileUrl, SLACK_FILE_HOSTS, TransientDatasetError, type DatasetDocument, type DatasetIntakeDeps } from './dataset-service.js';
+import { kitStep } from './wizard-flow-service.js';
 import { isUniqueViolation } from './db-errors.js';
 import { findLineageForOptions, findOrCreateLineage } from './lineage-service.js';
 import { createModelVersion, latestModel, type NewModelVersion } from './model-service.js';
@@ -254,4 +255,35 @@ export async function importModel(ds: DataSource, deps: ImportDeps, req: ImportR
     options: target.options.map((o) => ({ uid: o.uid, name: o.name, labelName: o.labelName! })).sort((a, b) => a.name.localeCompare(b.name)),
     warnings: intake.report.warnings.map((w) => w.message),
   };
+}
+
+/** The largest model file an import takes (the configured download cap, DATASET_MAX_BYTES). */
+export const modelImportLimit = (deps: Pick<ImportDeps, 'config' | 'maxModelBytes'>): number => deps.maxModelBytes ?? deps.config.fetch.maxBytes;
+
+/** A model file uploaded to Slack: fetched with the bot token, only from Slack's file host, capped. */
+export async function downloadSlackModel(url: string, deps: Pick<ImportDeps, 'config' | 'lookup' | 'maxModelBytes'>): Promise<Buffer> {
+  const token = deps.config.slack?.botToken;
+  if (!token) throw new ValidationError('Slack is not configured (SLACK_BOT_TOKEN): the upload cannot be read', 'model_file');
+  if (!isSlackFileUrl(url, deps.config.slack?.apiUrl)) throw new ValidationError(`The upload is not on Slack's file host (${SLACK_FILE_HOSTS.join(', ')})`, 'model_file');
+  const f = deps.config.fetch;
+  const maxBytes = modelImportLimit(deps);
+  try {
+    const { body } = await safeFetch(url, {
+      allowHttp: f.allowHttp, allowPrivate: f.allowPrivate, timeoutMs: f.timeoutMs, maxBytes, lookup: deps.lookup,
+      headers: { authorization: `Bearer ${token}` }, accept: ['application/octet-stream', 'binary/octet-stream', 'application/onnx', 'application/x-onnx'],
+    });
+    return body;
+  } catch (e) {
+    if (e instanceof FetchError) throw new ValidationError(`The model file could not be read from Slack: ${e.message}`, 'model_file');
+    throw e;
+  }
+}
+
+/** What the Slack import form offers: kits with selectable options, and the labelled options. */
+export async function importFormChoices(manager: EntityManager) {
+  const { kits, total } = await kitStep(manager);
+  const options: { uid: string; name: string; label_name: string }[] = await manager.query(
+    `SELECT uid, name, label_name FROM ai_options WHERE selectable AND active AND label_name IS NOT NULL ORDER BY name LIMIT 100`,
+  );
+  return { kits, total, options: options.map((o) => ({ uid: o.uid, name: o.name, labelName: o.label_name })) };
 }
