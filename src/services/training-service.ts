@@ -46,7 +46,8 @@ export interface TrainingCreated {
   lineageId: string;
 }
 
-async function checkKitsAndOptions(manager: EntityManager, kitIds: string[], optionUids: string[]) {
+/** Active kits, and options each selectable on them with a label name; else a ValidationError naming the field. */
+export async function checkKitsAndOptions(manager: EntityManager, kitIds: string[], optionUids: string[]) {
   if (kitIds.length === 0) throw new ValidationError('Pick at least one kit', 'kits');
   if (optionUids.length === 0) throw new ValidationError('Pick at least one AI option', 'options');
   const kits = await manager.findBy(TestType, kitIds.map((id) => ({ id })));
