@@ -10,3 +10,4 @@ export * from './state-machines.js';
 export * from './versioning.js';
 export * from './limits.js';
 export * from './clock.js';
+export * from './model-task.js';

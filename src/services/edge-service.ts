@@ -90,7 +90,7 @@ export interface EdgeAssignment {
 export async function edgeAssignments(manager: EntityManager, edge: EdgeServer): Promise<EdgeAssignment[]> {
   const rows: Record<string, any>[] = await manager.query(
     `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name,
-            m.id AS model_id, m.model_name, m.model_version, m.kind, m.labels, m.artifact_sha256, m.artifact_size,
+            m.id AS model_id, m.model_name, m.model_version, m.task, m.labels, m.artifact_sha256, m.artifact_size,
             a.activated_at, d.id AS deployment_id, d.status AS deployment_status
        FROM model_test_types a
        JOIN models m ON m.id = a.model_id
@@ -112,7 +112,7 @@ export async function edgeAssignments(manager: EntityManager, edge: EdgeServer):
     modelId: r.model_id,
     modelName: r.model_name,
     version: Number(r.model_version),
-    kind: r.kind,
+    kind: r.task === 'detect' ? 'detector' : 'classifier',
     labels: r.labels,
     sha256: r.artifact_sha256,
     size: r.artifact_size == null ? null : Number(r.artifact_size),
