@@ -84,15 +84,14 @@ export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTrai
   const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
   if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
   const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
-  const [{ buildDetectionSets }, { runDetectorTrainingInWorker }, { detectorHyperparametersSchema }, { readDetectorInfo }] = await Promise.all([
+  // TF.js loads in the worker only (the worker parses these again with the detector's full schema).
+  const [{ buildDetectionSets }, { runDetectorTrainingInWorker }, { readDetectorInfo }] = await Promise.all([
     import('../../ml/train/detector/samples.js'),
     import('../../ml/train/detector/run-in-worker.js'),
-    import('../../ml/train/detector/trainer.js'),
     import('../../ml/detect/layout.js'),
   ]);
-  const parsed = detectorHyperparametersSchema.safeParse(hpRow.params);
-  if (!parsed.success) throw new Error(`these hyperparameters cannot train a detector: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const hyperparameters = parsed.data;
+  const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  if (hyperparameters.imageSize < 64 || hyperparameters.imageSize % 16 !== 0) throw new Error(`a detector needs an image size that is a multiple of 16, at least 64 (got ${hyperparameters.imageSize})`);
   const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
   const labels = snapshot.labels;
   const sets = await buildDetectionSets(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
