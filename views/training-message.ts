@@ -17,11 +17,14 @@ export interface TrainingMessageInput {
   lineageName: string;
   trainingId: string;
   live?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number; etaSeconds?: number };
-  model: { id: string; modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null } | null;
+  model: { id: string; modelName: string; modelVersion: number; task?: 'detect' | 'classify'; status: string; metrics: Record<string, unknown> | null } | null;
   decision: { decision: string; actor: string; at: Date; comment: string | null } | null;
 }
 
 const STATUS_ICON: Record<string, string> = { queued: ':hourglass:', validating: ':mag:', training: ':gear:', trained: ':white_check_mark:', failed: ':x:', cancelled: ':no_entry_sign:' };
+
+/** What approvers call the two tasks. */
+export const taskWord = (task: 'detect' | 'classify') => (task === 'detect' ? 'detector' : 'classifier');
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
 
@@ -56,7 +59,7 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
   if (t.error) blocks.push(section(`*Error:* ${escapeMrkdwn(t.error).slice(0, 2000)}`));
   if (t.model) {
     const lines = metricLines(t.model.metrics);
-    blocks.push(section(`*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${t.model.status})${lines.length ? `\n${lines.join('\n')}` : ''}`, 'metrics'));
+    blocks.push(section(`*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${t.model.task ? `${taskWord(t.model.task)}, ` : ''}${t.model.status})${lines.length ? `\n${lines.join('\n')}` : ''}`, 'metrics'));
     if (t.decision) {
       const verb = t.decision.decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected';
       blocks.push(context(`${verb} by ${userMention(t.decision.actor)} ${slackDate(t.decision.at)}${t.decision.comment ? ` — ${escapeMrkdwn(t.decision.comment)}` : ''}`));

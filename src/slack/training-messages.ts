@@ -114,7 +114,11 @@ export class TrainingMessages {
       await this.settle(e.trainingUid);
     });
     ev.on('training.finished', (e) => this.settle(e.trainingUid));
-    ev.on('evaluation.completed', (e) => this.refreshForModel(e.modelId).then(() => undefined));
+    ev.on('evaluation.completed', async (e) => {
+      const card = await this.refreshForModel(e.modelId);
+      // The reason (e.g. a detector whose ONNX layout does not fit) goes where the requester looks.
+      if (card && e.status === 'failed') await this.postInThread(card.uid, { text: `:x: Evaluation of ${escapeMrkdwn(card.model?.modelName ?? 'the model')} failed: ${escapeMrkdwn(e.error ?? 'unknown error').slice(0, 2000)}`, blocks: [] });
+    });
     ev.on('model.decided', (e) => this.refreshForModel(e.modelId).then(() => undefined));
     ev.on('deployment.changed', async (e) => {
       if (!['completed', 'failed', 'rolled_back'].includes(e.status)) return;
