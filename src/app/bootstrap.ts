@@ -29,8 +29,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Where the logger made from the configuration writes (default stdout); ignored when `logger` is given. */
   logDestination?: DestinationStream;
-  /** Seed the AI options and demo kits when the catalog is empty (the first start). */
+  /** Seed the AI options when the catalog is empty (the first start). */
   seedIfEmpty?: boolean;
+  /** With seedIfEmpty: the demo kits too (only the demo; a real team's kits come from Salesforce). */
+  seedDemoKits?: boolean;
   /** Agenda polling interval override (tests). */
   processEvery?: string | number;
 }
@@ -53,8 +55,8 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     const ran = await migrate(db);
     if (ran.length) logger.info({ migrations: ran }, 'database migrated');
     if (options.seedIfEmpty && (await db.dataSource.manager.count(AiOption)) === 0) {
-      const seeded = await seedCatalog(db.dataSource.manager, systemActor);
-      logger.info(seeded, 'catalog seeded with the initial AI options and demo kits');
+      const seeded = await seedCatalog(db.dataSource.manager, systemActor, { demoKits: options.seedDemoKits });
+      logger.info(seeded, options.seedDemoKits ? 'catalog seeded with the initial AI options and demo kits' : 'catalog seeded with the initial AI options (kits arrive from Salesforce)');
     }
     const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
     agenda.on('error', (err: unknown) => logger.warn({ err }, 'job system error'));
