@@ -22,6 +22,8 @@ import { AssayEvents } from './events.js';
 import { loadOrCreateSecret } from './secret.js';
 import { attachSlack } from '../slack/index.js';
 import { createArtifactStore } from '../storage/artifact-store.js';
+import { startAdminChannel, type AdminChannel } from '../admin/server.js';
+import { adminSocketPath } from '../admin/protocol.js';
 
 export interface StartOptions {
   web?: boolean;
@@ -43,6 +45,8 @@ export interface RunningAssay {
   url?: string;
   /** The separate metrics listener (ASSAY_METRICS_PORT), when configured. */
   metricsUrl?: string;
+  /** The admin channel's socket (embedded database only): the CLI's admin commands run here. */
+  adminSocket?: string;
   stop(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   let url: string | undefined;
   let stopSlack: () => Promise<void> = async () => undefined;
   let metricsServer: http.Server | undefined;
+  let admin: AdminChannel | null = null;
   try {
     // Slack posts progress and notices from whichever role emits the events.
     stopSlack = await attachSlack(ctx, { web });
@@ -104,6 +109,13 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
       url = `http://127.0.0.1:${port}`;
     }
     if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
+    // This process alone can open the embedded database: the CLI's admin commands come to it.
+    if (ctx.db.kind === 'embedded') {
+      admin = await startAdminChannel(adminSocketPath(config.dataDir), { manager: ctx.db.dataSource.manager, migrate: () => migrate(ctx.db) }, logger).catch((err: unknown) => {
+        logger.warn({ err }, 'admin channel not started: CLI admin commands need this process stopped');
+        return null;
+      });
+    }
   } catch (e) {
     server?.close();
     metricsServer?.close();
@@ -120,7 +132,9 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     server,
     url,
     metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
+    adminSocket: admin?.path,
     async stop() {
+      await admin?.close();
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -1,8 +1,9 @@
-// `assay migrate` and `assay seed [--demo-kits]`.
+// `assay migrate` and `assay seed [--demo-kits]` (through the running server when it owns the
+// embedded database), and withDatabase for commands that open it themselves.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
-import { migrate, openDatabase, type Database } from '../../db/database.js';
-import { seedCatalog } from '../../services/seed-service.js';
+import { openDatabase, type Database } from '../../db/database.js';
+import { runAdmin } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
 
 export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
@@ -20,9 +21,7 @@ export const migrateCommand: CliCommand = {
   summary: 'create or upgrade the database schema',
   usage: 'assay migrate',
   async run() {
-    const ran = await withDatabase(migrate);
-    process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'Database schema is up to date.\n');
-    return 0;
+    return runAdmin({ op: 'migrate' });
   },
 };
 
@@ -37,13 +36,6 @@ export const seedCommand: CliCommand = {
     } catch (e) {
       throw new CliUsageError(`${(e as Error).message}\nusage: ${this.usage}`);
     }
-    const demoKits = !!values['demo-kits'];
-    const result = await withDatabase(async (db) => {
-      await migrate(db);
-      return seedCatalog(db.dataSource.manager, { type: 'cli', id: process.env.USER ?? null }, { demoKits });
-    });
-    process.stdout.write(`Seeded: ${result.optionsAdded} AI option(s), ${result.kitsAdded} kit(s), ${result.linksAdded} kit-option link(s) added.\n`);
-    if (!demoKits) process.stdout.write('Kits arrive from Salesforce (Outbound Messages, change events or `assay sync`); `assay seed --demo-kits` adds the demo kits.\n');
-    return 0;
+    return runAdmin({ op: 'seed', demoKits: !!values['demo-kits'] });
   },
 };
