@@ -6,11 +6,14 @@ import { requestCancel } from '../services/training-service.js';
 import { formatPromotionHistory, promotionHistory } from '../services/history-service.js';
 import { seedCatalog } from '../services/seed-service.js';
 import type { Actor } from '../services/audit.js';
+import type { ReconcileResult } from '../services/kit-sync-service.js';
 import type { AdminOperation, AdminResponse } from './protocol.js';
 
 export interface AdminDeps {
   manager: Parameters<typeof addEdge>[0];
   migrate(): Promise<string[]>;
+  /** A full Salesforce reconciliation now (null: another one is open), or queued for a worker. */
+  syncCatalog?(queue: boolean, requestedBy: string): Promise<ReconcileResult | null | 'queued'>;
 }
 
 const out = (stdout: string): AdminResponse => ({ code: 0, stdout, stderr: '' });
@@ -62,9 +65,24 @@ async function run(deps: AdminDeps, op: AdminOperation, actor: Actor): Promise<A
           (op.demoKits ? '' : 'Kits arrive from Salesforce (Outbound Messages, change events or `assay sync`); `assay seed --demo-kits` adds the demo kits.\n'),
       );
     }
+    case 'sync': {
+      if (!deps.syncCatalog) return { code: 2, stdout: '', stderr: 'assay: Salesforce API not configured: set SF_CLIENT_ID, SF_USERNAME and SF_PRIVATE_KEY_PATH, or SF_ALIAS\n' };
+      const r = await deps.syncCatalog(op.queue, `cli:${actor.id ?? 'unknown'}`);
+      if (r === 'queued') return out('Reconciliation queued; a worker (assay start) runs it.\n');
+      if (!r) return { code: 1, stdout: '', stderr: 'assay: a Salesforce sync is already queued or running; try again when it ends.\n' };
+      return out(reconcileSummary(r));
+    }
     case 'migrate': {
       const ran = await deps.migrate();
       return out(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'Database schema is up to date.\n');
     }
   }
+}
+
+export function reconcileSummary(r: ReconcileResult): string {
+  return (
+    `Reconciled ${r.kitsSeen} kit(s) in ${r.pages} page(s): ${r.kitsCreated} new, ${r.kitsUpdated} updated, ${r.kitsStale} unchanged (older), ` +
+    `${r.archived.length} archived, links +${r.linksAdded}/-${r.linksRemoved}, ${r.skipped} record(s) skipped; ` +
+    `${r.restCalls} REST call(s)${r.apiUsage ? `, API usage ${r.apiUsage.used}/${r.apiUsage.limit}` : ''}.\n`
+  );
 }

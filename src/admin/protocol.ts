@@ -20,6 +20,7 @@ export const adminOperation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('history'), kit: name, at: z.iso.datetime({ offset: true }), option: name.optional() }),
   z.strictObject({ op: z.literal('seed'), demoKits: z.boolean() }),
   z.strictObject({ op: z.literal('migrate') }),
+  z.strictObject({ op: z.literal('sync'), queue: z.boolean() }),
 ]);
 export type AdminOperation = z.infer<typeof adminOperation>;
 

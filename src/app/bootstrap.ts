@@ -24,6 +24,9 @@ import { attachSlack } from '../slack/index.js';
 import { createArtifactStore } from '../storage/artifact-store.js';
 import { startAdminChannel, type AdminChannel } from '../admin/server.js';
 import { adminSocketPath } from '../admin/protocol.js';
+import { kitSyncDeps } from '../salesforce/context.js';
+import { runCatalogSync } from '../services/sync-run-service.js';
+import { JOBS } from '../jobs/names.js';
 
 export interface StartOptions {
   web?: boolean;
@@ -111,7 +114,14 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
     // This process alone can open the embedded database: the CLI's admin commands come to it.
     if (ctx.db.kind === 'embedded') {
-      admin = await startAdminChannel(adminSocketPath(config.dataDir), { manager: ctx.db.dataSource.manager, migrate: () => migrate(ctx.db) }, logger).catch((err: unknown) => {
+      const sync = kitSyncDeps(ctx).salesforce
+        ? async (queue: boolean, requestedBy: string) => {
+            if (!queue) return runCatalogSync(kitSyncDeps(ctx), { requestedBy });
+            await ctx.queue.now(JOBS.salesforceReconcile, { requestedBy });
+            return 'queued' as const;
+          }
+        : undefined;
+      admin = await startAdminChannel(adminSocketPath(config.dataDir), { manager: ctx.db.dataSource.manager, migrate: () => migrate(ctx.db), syncCatalog: sync }, logger).catch((err: unknown) => {
         logger.warn({ err }, 'admin channel not started: CLI admin commands need this process stopped');
         return null;
       });

@@ -10,15 +10,17 @@ import path from 'node:path';
 import { startAssay, type RunningAssay } from '../../src/app/bootstrap.js';
 import { createLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config/index.js';
+import { FakeSalesforce } from '../helpers/fake-salesforce.js';
 
 let dir: string;
 let server: RunningAssay;
+let fake: FakeSalesforce;
 const socketPath = () => path.join(dir, 'admin.sock');
 
 /** The real CLI in its own process (async, so the in-process server keeps answering meanwhile). */
 function assay(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   // The embedded database always: the admin channel is what makes the CLI work beside its owner.
-  const env = { PATH: process.env.PATH!, LOG_LEVEL: 'silent', ASSAY_DATA_DIR: dir };
+  const env = { PATH: process.env.PATH!, LOG_LEVEL: 'silent', ASSAY_DATA_DIR: dir, ...fake.env() };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -45,7 +47,10 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-admin-'));
   // A socket file left behind by a server that died is replaced at start.
   fs.writeFileSync(socketPath(), 'stale');
-  server = await startAssay(loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent' }), {
+  fake = await new FakeSalesforce().start();
+  fake.addKit('KIT-ADM', 'Admin channel kit', [fake.addOption('red_light')]);
+  const env = { PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent', SF_RECONCILE_INTERVAL: 'off', ...fake.env() };
+  server = await startAssay(loadConfig(env), {
     web: true,
     worker: true,
     seedIfEmpty: true,
@@ -55,6 +60,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.stop();
+  await fake?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -114,5 +120,14 @@ describe('the admin channel', () => {
     const history = await assay(['history', '4567', '--at', '2026-01-01T00:00:00Z']);
     expect(history.err).toBe('');
     expect(history.out).toMatch(/^Kit 4567 "PR urine" at 2026-01-01T00:00:00Z/);
+  });
+
+  it('assay sync --queue while the server runs: the server queues it and its worker reconciles', async () => {
+    const queued = await assay(['sync', '--queue']);
+    expect(queued).toMatchObject({ code: 0, err: '', out: 'Reconciliation queued; a worker (assay start) runs it.\n' });
+    const ds = server.ctx.db.dataSource;
+    const kit = async () => (await ds.query(`SELECT kit_name FROM test_types WHERE kit_id = 'KIT-ADM'`))[0];
+    for (const until = Date.now() + 30_000; !(await kit()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(await kit()).toEqual({ kit_name: 'Admin channel kit' });
   });
 });
