@@ -3,7 +3,7 @@
 // database. Later steps of the architecture work add the adapter and service rules here.
 import tseslint from 'typescript-eslint';
 
-const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo'];
+const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo', 'admin'];
 const outside = (...dirs) => dirs.map((d) => `**/${d}/**`);
 
 export default tseslint.config(

@@ -1,7 +1,8 @@
 // Kit sync: applying one stored Salesforce event, and the full reconciliation. The event is a
 // hint; the org is the truth, so records are re-read through the REST API and written in one
-// transaction. Without API credentials, Outbound Messages about kits/options (which carry the
-// fields) are applied directly; everything else is marked failed, 'Salesforce API not configured'.
+// transaction. Without API credentials, Outbound Messages (kits, options and the junction, which
+// carry their fields) are applied directly; a junction whose kit or option has not arrived yet
+// waits for it. Whatever cannot be applied ends `failed` with an ops notice (never silently).
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../app/logger.js';
@@ -10,7 +11,7 @@ import type { JobQueue } from '../jobs/job-system.js';
 import { JOBS } from '../jobs/names.js';
 import { SalesforceEvent } from '../db/entities/index.js';
 import { clampFuture } from '../domain/index.js';
-import { kitFieldsSnapshot, optionSnapshot, type KitSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
+import { fieldsProblem, kitFieldsSnapshot, linkMessageSnapshot, optionSnapshot, OUTBOUND_FIELDS, type KitSnapshot, type LinkMessageSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
 import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
 import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
 import type { Actor } from './audit.js';
@@ -24,6 +25,7 @@ import {
   deactivateOptionsBySalesforceId,
   emptyChange,
   upsertKits,
+  upsertLinkFromMessage,
   upsertOptions,
   type ArchivedKit,
   type CatalogChange,
@@ -50,7 +52,8 @@ function kindOf(config: Config, entityName: string | null): EntityKind | null {
 }
 
 export interface ApplyOutcome {
-  status: 'applied' | 'ignored' | 'failed' | 'skipped';
+  /** waiting: a junction whose kit or option has not arrived; it stays `received` and is tried again when they do. */
+  status: 'applied' | 'ignored' | 'failed' | 'skipped' | 'waiting';
   detail?: string;
   change?: CatalogChange;
   /** When the event was stored (for the apply-lag metric); absent when nothing was done. */
@@ -94,6 +97,45 @@ interface Plan {
   archiveKitSfIds: string[];
   deactivateOptionSfIds: string[];
   skipped: string[];
+  /** A junction record from its own Outbound Message (no API). */
+  link?: LinkMessageSnapshot;
+}
+
+/** A waiting junction gets an ops notice after this long, and gives up (failed) after Salesforce's own 24 h. */
+export const LINK_WAIT_NOTICE_MS = 10 * 60_000;
+export const LINK_WAIT_GIVE_UP_MS = 24 * 60 * 60_000;
+/** At most this many unapplied-event notices per 10 minutes; `/assay status salesforce` lists them all. */
+const UNAPPLIED_NOTICES_PER_10_MIN = 5;
+
+/** Ops notice (audit_log; Slack ops channel when configured) for an event Assay cannot apply. */
+async function noticeUnapplied(deps: KitSyncDeps, event: SalesforceEvent, reason: string, state: 'failed' | 'waiting'): Promise<void> {
+  try {
+    const [recent] = await deps.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'notice.salesforce_event_unapplied' AND at > now() - interval '10 minutes'`);
+    if (recent.n >= UNAPPLIED_NOTICES_PER_10_MIN) return;
+    const what = `${event.source === 'outbound' ? 'Outbound Message' : 'change event'} for ${event.entityName ?? 'an unknown object'} ${event.recordIds[0] ?? ''}`.trim();
+    await deps.notifier.notify({
+      kind: 'salesforce_event_unapplied',
+      text: `Salesforce ${what} ${state === 'failed' ? 'could not be applied' : 'is still waiting'}: ${reason}. /assay status salesforce lists every event Assay has not applied.`,
+      entityType: 'salesforce_event',
+      entityId: event.id,
+      details: { eventKey: event.eventKey, state, reason },
+    });
+  } catch (err) {
+    deps.logger.error({ err, eventId: event.id }, 'could not post the unapplied-event notice');
+  }
+}
+
+/** Junction events waiting for these kits/options (by Salesforce id) go back to the queue. */
+async function requeueWaitingLinks(deps: KitSyncDeps, kitSfIds: string[], optionSfIds: string[]): Promise<void> {
+  if (kitSfIds.length + optionSfIds.length === 0) return;
+  const rows: { id: string }[] = await deps.dataSource.query(
+    `SELECT id FROM salesforce_events
+      WHERE status = 'received' AND entity_name = $1 AND error IS NOT NULL
+        AND (payload->'sObject'->>'Test_Kit__c' = ANY($2::text[]) OR payload->'sObject'->>'AI_Option__c' = ANY($3::text[]))
+      ORDER BY received_at LIMIT 1000`,
+    [deps.config.salesforce.objects.link, kitSfIds, optionSfIds],
+  );
+  await Promise.all(rows.map((r) => deps.queue.now(JOBS.salesforceSync, { eventId: r.id })));
 }
 
 async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: EntityKind, ids: string[]): Promise<Plan> {
@@ -120,9 +162,30 @@ async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: En
 /** Outbound Message fields applied as they are (API off). Needs SystemModstamp to order them. */
 function planFromMessage(kind: EntityKind, event: SalesforceEvent): Plan {
   const sObject = (event.payload as { sObject?: Record<string, unknown> }).sObject ?? {};
-  if (!sObject.SystemModstamp) throw new Error('Salesforce API not configured, and the Outbound Message lacks SystemModstamp to apply it safely');
-  if (kind === 'kit') return { kits: [kitFieldsSnapshot(sObject)], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
-  return { kits: [], options: [optionSnapshot(sObject)], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+  const problem = fieldsProblem(kind, sObject);
+  if (problem) throw new Error(`Salesforce API not configured, and the Outbound Message cannot be applied from its fields (${problem}); it must send ${OUTBOUND_FIELDS[kind].join(', ')}`);
+  const none: Plan = { kits: [], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+  if (kind === 'kit') return { ...none, kits: [kitFieldsSnapshot(sObject)] };
+  if (kind === 'link') return { ...none, link: linkMessageSnapshot(sObject) };
+  return { ...none, options: [optionSnapshot(sObject)] };
+}
+
+type LinkWritten = { waiting: string } | { stale: true } | { change: CatalogChange };
+
+/** One junction from its message, inside the event's transaction; ordered by SystemModstamp against the junction's applied events. */
+async function writeLinkMessage(m: EntityManager, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor): Promise<LinkWritten> {
+  // Two messages about one junction apply one after the other, so the newer always wins.
+  await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`salesforce-link:${link.sfId}`]);
+  const [newer] = await m.query(
+    `SELECT 1 FROM salesforce_events WHERE entity_name = $1 AND status = 'applied' AND record_ids @> ARRAY[$2]::text[] AND commit_timestamp > $3 AND id <> $4 LIMIT 1`,
+    [event.entityName, link.sfId, link.modstamp, event.id],
+  );
+  if (newer) return { stale: true };
+  const w = await upsertLinkFromMessage(m, link);
+  if (w.result === 'waiting') return { waiting: w.reason };
+  const change = { ...emptyChange(), linksAdded: w.result === 'added' ? 1 : 0 };
+  await auditCatalogChange(m, actor, 'catalog.event_applied', change, { eventKey: event.eventKey, entity: event.entityName, link: link.sfId, result: w.result });
+  return { change };
 }
 
 interface FutureStamp {
@@ -196,6 +259,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
   const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
     await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
+    if (status === 'failed') await noticeUnapplied(deps, event, detail ?? 'failed', 'failed');
     return { status, detail: detail ?? undefined, receivedAt: event.receivedAt };
   };
   const kind = kindOf(deps.config, event.entityName);
@@ -213,7 +277,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   let clamped: FutureStamp[];
   try {
     if (deps.salesforce) plan = await planFromApi(deps, deps.salesforce, kind, ids);
-    else if (event.source === 'outbound' && kind !== 'link') plan = planFromMessage(kind, event);
+    else if (event.source === 'outbound') plan = planFromMessage(kind, event);
     else return done('failed', new SalesforceNotConfiguredError().message);
     clamped = clampFutureStamps(plan, deps.config.salesforce.maxClockSkewSeconds);
   } catch (e) {
@@ -224,6 +288,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     return done('failed', (e as Error).message.slice(0, 500));
   }
   const actor: Actor = { type: 'salesforce', id: event.eventKey };
+  if (plan.link) return applyLinkMessage(deps, event, plan.link, actor);
   const written = await retryOnConflict(() => deps.dataSource.transaction(async (m) => {
     // Another worker may have applied a duplicate job meanwhile: the row lock decides.
     const [row] = await m.query(`SELECT status FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
@@ -236,7 +301,52 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!written) return { status: 'skipped', detail: 'applied by another worker' };
   await noticeArchived(deps, written.notices);
   await noticeFutureStamps(deps, clamped);
+  // No API: junctions that arrived before their kit or option can be applied now.
+  if (!deps.salesforce) await requeueWaitingLinks(deps, plan.kits.map((k) => k.sfId), plan.options.map((o) => o.sfId));
   return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
+}
+
+async function applyLinkMessage(deps: KitSyncDeps, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor): Promise<ApplyOutcome> {
+  const age = Date.now() - event.receivedAt.getTime();
+  let notice: { reason: string; state: 'failed' | 'waiting' } | null = null;
+  const outcome = await retryOnConflict(() => deps.dataSource.transaction(async (m): Promise<ApplyOutcome> => {
+    notice = null;
+    const [row] = await m.query(`SELECT status, error FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
+    if (row?.status !== 'received') return { status: 'skipped', detail: 'applied by another worker' };
+    const w = await writeLinkMessage(m, event, link, actor);
+    if ('stale' in w) {
+      await finish(m, event.id, 'ignored', 'stale: older than an applied message about the same junction');
+      return { status: 'ignored', detail: 'stale', receivedAt: event.receivedAt };
+    }
+    if ('change' in w) {
+      await finish(m, event.id, 'applied', null);
+      return { status: 'applied', change: w.change, receivedAt: event.receivedAt };
+    }
+    if (age > LINK_WAIT_GIVE_UP_MS) {
+      const reason = `${w.waiting}; gave up after 24 hours`;
+      await finish(m, event.id, 'failed', reason);
+      notice = { reason, state: 'failed' };
+      return { status: 'failed', detail: reason, receivedAt: event.receivedAt };
+    }
+    // Still `received`: re-queued when the kit/option arrives, and by the reconcile sweep.
+    const noticed = String(row.error ?? '').startsWith('still ');
+    if (!noticed && age > LINK_WAIT_NOTICE_MS) notice = { reason: w.waiting, state: 'waiting' };
+    const error = noticed || notice ? `still ${w.waiting}` : w.waiting;
+    await m.query(`UPDATE salesforce_events SET attempts = attempts + 1, error = $2 WHERE id = $1`, [event.id, error]);
+    return { status: 'waiting', detail: error };
+  }));
+  const n = notice as { reason: string; state: 'failed' | 'waiting' } | null;
+  if (n) await noticeUnapplied(deps, event, n.reason, n.state);
+  return outcome;
+}
+
+/** The apply job gave up retrying (Salesforce unavailable or over its limit for hours): failed, and said so. */
+export async function failEventAfterRetries(deps: KitSyncDeps, eventId: string, reason: string): Promise<void> {
+  const [event] = await deps.dataSource.getRepository(SalesforceEvent).findBy({ id: eventId, status: 'received' });
+  if (!event) return;
+  const detail = `gave up after repeated retries: ${reason}`.slice(0, 500);
+  await deps.dataSource.query(`UPDATE salesforce_events SET status = 'failed', error = $2, processed_at = now() WHERE id = $1 AND status = 'received'`, [eventId, detail]);
+  await noticeUnapplied(deps, event, detail, 'failed');
 }
 
 export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
