@@ -26,7 +26,7 @@ import { startAdminChannel, type AdminChannel } from '../admin/server.js';
 import { adminSocketPath } from '../admin/protocol.js';
 import { kitSyncDeps } from '../salesforce/context.js';
 import { runCatalogSync } from '../services/sync-run-service.js';
-import { JOBS } from '../jobs/names.js';
+import { JOBS } from '../services/ports/job-queue.js';
 
 export interface StartOptions {
   web?: boolean;

@@ -3,8 +3,8 @@
 // the webhook answer 200/Ack; then one `salesforce.sync` job per event applies it.
 import type { DataSource } from 'typeorm';
 import type { InboundEvent } from '../salesforce/inbound-event.js';
-import type { JobQueue } from '../jobs/job-system.js';
-import { JOBS } from '../jobs/names.js';
+import type { JobQueue } from './ports/job-queue.js';
+import { JOBS } from './ports/job-queue.js';
 
 export interface StoredEvents {
   stored: number;

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/index.js';
 import { openContext } from '../../app/bootstrap.js';
 import { createLogger } from '../../app/logger.js';
 import { stopAgenda } from '../../jobs/job-system.js';
-import { JOBS } from '../../jobs/names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
 import { runCatalogSync } from '../../services/sync-run-service.js';
 import { reconcileSummary } from '../../admin/operations.js';

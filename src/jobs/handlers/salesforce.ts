@@ -9,7 +9,7 @@ import { kitSyncDeps } from '../../salesforce/context.js';
 import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
 import { applySalesforceEvent, failEventAfterRetries } from '../../services/kit-sync-service.js';
 import { runCatalogSync } from '../../services/sync-run-service.js';
-import { JOBS } from '../names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import type { JobRegistry } from './registry.js';
 
 export const RETRY_BASE_MS = 60_000;
