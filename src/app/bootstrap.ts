@@ -114,7 +114,7 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
     // This process alone can open the embedded database: the CLI's admin commands come to it.
     if (ctx.db.kind === 'embedded') {
-      const sync = kitSyncDeps(ctx).salesforce
+      const sync = kitSyncDeps(ctx).catalog
         ? async (queue: boolean, requestedBy: string) => {
             if (!queue) return runCatalogSync(kitSyncDeps(ctx), { requestedBy });
             await ctx.queue.now(JOBS.salesforceReconcile, { requestedBy });

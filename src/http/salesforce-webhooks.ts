@@ -8,7 +8,7 @@ import { changeEventsBody, toInboundEvents } from '../salesforce/change-events.j
 import { OUTBOUND_ACK, OutboundMessageError, outboundProblem, parseOutboundMessage } from '../salesforce/outbound-message.js';
 import { salesforceApiConfigured } from '../salesforce/client.js';
 import { sameSecret, verifySignature } from '../domain/signature.js';
-import type { InboundEvent } from '../salesforce/inbound-event.js';
+import type { InboundEvent } from '../services/ports/catalog-source.js';
 import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
 import type { WebhookSource } from '../app/metrics.js';
 import { readBody, parseJsonBody } from './body.js';

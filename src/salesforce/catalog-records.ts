@@ -2,35 +2,9 @@
 // kits, options and links. Object and relationship names come from config (SF_*_OBJECT).
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
+import type { CatalogKind, CatalogRecords, KitSnapshot, LinkMessageSnapshot, LinkSnapshot, OptionSnapshot } from '../services/ports/catalog-source.js';
 
 export type ObjectNames = Config['salesforce']['objects'];
-
-export interface OptionSnapshot {
-  sfId: string;
-  key: string;
-  description: string | null;
-  labelName: string | null;
-  selectable: boolean;
-  exampleImageUrl: string | null;
-  active: boolean;
-  modstamp: Date | null;
-}
-
-export interface LinkSnapshot {
-  sfId: string;
-  optionKey: string;
-  selectable: boolean;
-}
-
-export interface KitSnapshot {
-  sfId: string;
-  kitId: string;
-  name: string;
-  active: boolean;
-  modstamp: Date;
-  /** null: the source did not say (an Outbound Message) — leave the kit's links as they are. */
-  links: LinkSnapshot[] | null;
-}
 
 const sfId = z.string().regex(/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/, 'must be a Salesforce id');
 const optionKey = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9_]{0,99}$/, 'must be lower-case letters, digits and "_"');
@@ -107,18 +81,6 @@ export function kitFieldsSnapshot(raw: Record<string, unknown>): KitSnapshot {
   return { sfId: k.Id, kitId: k.Kit_Id__c, name: k.Name, active: k.Active__c ?? true, modstamp: k.SystemModstamp, links: null };
 }
 
-/** A junction record's own fields (its Outbound Message): enough to link without the API. */
-export interface LinkMessageSnapshot {
-  sfId: string;
-  kitSfId: string;
-  optionSfId: string;
-  /** From Unique_Key__c (`kitId:optionKey`), when sent: finds kits/options Assay knows by business key only. */
-  kitId: string | null;
-  optionKey: string | null;
-  selectable: boolean;
-  modstamp: Date;
-}
-
 // Option keys have no ':', so the key is what follows the last one (kit ids may contain ':').
 const uniqueKey = z
   .string()
@@ -155,7 +117,6 @@ export const OUTBOUND_FIELDS = {
   link: ['Id', 'Test_Kit__c', 'AI_Option__c', 'Selectable__c', 'Unique_Key__c', 'SystemModstamp'],
 } as const;
 
-export type CatalogKind = keyof typeof OUTBOUND_FIELDS;
 
 export function catalogKindOf(objects: ObjectNames, entityName: string | null): CatalogKind | null {
   if (entityName === objects.kit) return 'kit';
@@ -217,3 +178,12 @@ export function linkKitsQuery(objects: ObjectNames, ids: string[]): string {
 export function quoteIds(ids: string[]): string {
   return ids.map((id) => `'${sfId.parse(id)}'`).join(', ');
 }
+
+/** The no-code path's reader of Outbound Message fields, for the core's CatalogRecords port. */
+export const catalogRecords: CatalogRecords = {
+  fieldsProblem,
+  requiredFields: (kind) => OUTBOUND_FIELDS[kind],
+  kit: kitFieldsSnapshot,
+  option: optionSnapshot,
+  link: linkMessageSnapshot,
+};

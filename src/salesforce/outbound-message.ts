@@ -1,7 +1,7 @@
 // SOAP Outbound Messages (Flow or workflow): parsed with fast-xml-parser, never with regexes.
 // One message holds up to 100 notifications, each one record of one object, fields only.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { InboundEvent } from './inbound-event.js';
+import type { InboundEvent } from '../services/ports/catalog-source.js';
 import { catalogKindOf, fieldsProblem, OUTBOUND_FIELDS, type ObjectNames } from './catalog-records.js';
 
 export const OUTBOUND_ACK =

@@ -2,7 +2,7 @@
 // round trip, all or nothing), duplicates recognised by event_key. Only after this commits does
 // the webhook answer 200/Ack; then one `salesforce.sync` job per event applies it.
 import type { DataSource } from 'typeorm';
-import type { InboundEvent } from '../salesforce/inbound-event.js';
+import type { InboundEvent } from './ports/catalog-source.js';
 import type { JobQueue } from './ports/job-queue.js';
 import { JOBS } from './ports/job-queue.js';
 

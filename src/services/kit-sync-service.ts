@@ -11,9 +11,7 @@ import type { JobQueue } from './ports/job-queue.js';
 import { JOBS } from './ports/job-queue.js';
 import { SalesforceEvent } from '../db/entities/index.js';
 import { clampFuture } from '../domain/index.js';
-import { fieldsProblem, kitFieldsSnapshot, linkMessageSnapshot, optionSnapshot, OUTBOUND_FIELDS, type KitSnapshot, type LinkMessageSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
-import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
-import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError, type CatalogRecords, type CatalogSource, type KitSnapshot, type LinkMessageSnapshot, type OptionSnapshot } from './ports/catalog-source.js';
 import type { Actor } from './audit.js';
 import { isTransientConflict } from './db-errors.js';
 import {
@@ -37,8 +35,10 @@ export interface KitSyncDeps {
   logger: Logger;
   notifier: Notifier;
   queue: JobQueue;
-  /** Absent when neither JWT nor SF_ALIAS is configured. */
-  salesforce: SalesforceClient | undefined;
+  /** The org's API; absent when neither JWT nor SF_ALIAS is configured. */
+  catalog: CatalogSource | undefined;
+  /** Reads an Outbound Message's own fields (the no-code path). */
+  records: CatalogRecords;
 }
 
 type EntityKind = 'kit' | 'option' | 'link';
@@ -138,10 +138,9 @@ async function requeueWaitingLinks(deps: KitSyncDeps, kitSfIds: string[], option
   await Promise.all(rows.map((r) => deps.queue.now(JOBS.salesforceSync, { eventId: r.id })));
 }
 
-async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: EntityKind, ids: string[]): Promise<Plan> {
-  const objects = deps.config.salesforce.objects;
+async function planFromApi(deps: KitSyncDeps, source: CatalogSource, kind: EntityKind, ids: string[]): Promise<Plan> {
   if (kind === 'option') {
-    const { options, skipped } = await readOptions(client, objects, ids);
+    const { options, skipped } = await source.readOptions(ids);
     const found = new Set(options.map((o) => o.sfId));
     return { kits: [], options, archiveKitSfIds: [], deactivateOptionSfIds: ids.filter((id) => !found.has(id)), skipped };
   }
@@ -152,22 +151,22 @@ async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: En
       `SELECT DISTINCT t.salesforce_id FROM test_type_ai_options l JOIN test_types t ON t.id = l.test_type_id WHERE l.salesforce_id = ANY($1::text[]) AND t.salesforce_id IS NOT NULL`,
       [ids],
     );
-    kitIds = [...new Set([...(await kitsOfLinks(client, objects, ids)), ...local.map((r) => r.salesforce_id)])];
+    kitIds = [...new Set([...(await source.kitsOfLinks(ids)), ...local.map((r) => r.salesforce_id)])];
   }
-  const page = kitIds.length ? await readKits(client, objects, kitIds) : { kits: [], options: [], skipped: [] };
+  const page = kitIds.length ? await source.readKits(kitIds) : { kits: [], options: [], skipped: [] };
   const found = new Set(page.kits.map((k) => k.sfId));
   return { kits: page.kits, options: page.options, archiveKitSfIds: kitIds.filter((id) => !found.has(id)), deactivateOptionSfIds: [], skipped: page.skipped };
 }
 
 /** Outbound Message fields applied as they are (API off). Needs SystemModstamp to order them. */
-function planFromMessage(kind: EntityKind, event: SalesforceEvent): Plan {
+function planFromMessage(records: CatalogRecords, kind: EntityKind, event: SalesforceEvent): Plan {
   const sObject = (event.payload as { sObject?: Record<string, unknown> }).sObject ?? {};
-  const problem = fieldsProblem(kind, sObject);
-  if (problem) throw new Error(`Salesforce API not configured, and the Outbound Message cannot be applied from its fields (${problem}); it must send ${OUTBOUND_FIELDS[kind].join(', ')}`);
+  const problem = records.fieldsProblem(kind, sObject);
+  if (problem) throw new Error(`Salesforce API not configured, and the Outbound Message cannot be applied from its fields (${problem}); it must send ${records.requiredFields(kind).join(', ')}`);
   const none: Plan = { kits: [], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
-  if (kind === 'kit') return { ...none, kits: [kitFieldsSnapshot(sObject)] };
-  if (kind === 'link') return { ...none, link: linkMessageSnapshot(sObject) };
-  return { ...none, options: [optionSnapshot(sObject)] };
+  if (kind === 'kit') return { ...none, kits: [records.kit(sObject)] };
+  if (kind === 'link') return { ...none, link: records.link(sObject) };
+  return { ...none, options: [records.option(sObject)] };
 }
 
 type LinkWritten = { waiting: string } | { stale: true } | { change: CatalogChange };
@@ -276,8 +275,8 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   let plan: Plan;
   let clamped: FutureStamp[];
   try {
-    if (deps.salesforce) plan = await planFromApi(deps, deps.salesforce, kind, ids);
-    else if (event.source === 'outbound') plan = planFromMessage(kind, event);
+    if (deps.catalog) plan = await planFromApi(deps, deps.catalog, kind, ids);
+    else if (event.source === 'outbound') plan = planFromMessage(deps.records, kind, event);
     else return done('failed', new SalesforceNotConfiguredError().message);
     clamped = clampFutureStamps(plan, deps.config.salesforce.maxClockSkewSeconds);
   } catch (e) {
@@ -302,7 +301,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   await noticeArchived(deps, written.notices);
   await noticeFutureStamps(deps, clamped);
   // No API: junctions that arrived before their kit or option can be applied now.
-  if (!deps.salesforce) await requeueWaitingLinks(deps, plan.kits.map((k) => k.sfId), plan.options.map((o) => o.sfId));
+  if (!deps.catalog) await requeueWaitingLinks(deps, plan.kits.map((k) => k.sfId), plan.options.map((o) => o.sfId));
   return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
 }
 
@@ -361,16 +360,16 @@ export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
 
 /** Reads every kit of the org page by page (one transaction per page), then archives the absent ones. */
 export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): Promise<ReconcileResult> {
-  const client = deps.salesforce;
-  if (!client) throw new SalesforceNotConfiguredError();
+  const source = deps.catalog;
+  if (!source) throw new SalesforceNotConfiguredError();
   const started = Date.now();
-  const callsBefore = client.calls;
+  const callsBefore = source.calls;
   const actor: Actor = requestedBy.startsWith('cli') ? { type: 'cli', id: requestedBy } : { type: 'salesforce', id: `reconcile:${requestedBy}` };
   const total = emptyChange();
   const seen: string[] = [];
   let pages = 0;
   let skipped = 0;
-  for await (const page of readAllKits(client, deps.config.salesforce.objects)) {
+  for await (const page of source.readAllKits()) {
     pages++;
     skipped += page.skipped.length;
     for (const why of page.skipped.slice(0, 5)) deps.logger.warn({ why }, 'Salesforce record skipped');
@@ -403,8 +402,8 @@ export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): 
     pages,
     archived: archived.map((k) => k.kitId),
     skipped,
-    restCalls: client.calls - callsBefore,
-    apiUsage: client.apiUsage(),
+    restCalls: source.calls - callsBefore,
+    apiUsage: source.apiUsage(),
     durationMs: Date.now() - started,
   };
 }

@@ -2,7 +2,7 @@
 // ON CONFLICT): a 2,000-row page costs about ten round trips, never one per row. A snapshot
 // older than what is stored (sf_last_modified_at) changes nothing.
 import type { EntityManager } from 'typeorm';
-import type { KitSnapshot, LinkMessageSnapshot, OptionSnapshot } from '../salesforce/catalog-records.js';
+import type { KitSnapshot, LinkMessageSnapshot, OptionSnapshot } from './ports/catalog-source.js';
 import { writeAudit, type Actor } from './audit.js';
 import { returnedRows } from '../db/returned-rows.js';
 

@@ -4,7 +4,7 @@
 import type { Job } from 'agenda';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../salesforce/client.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../services/ports/catalog-source.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
 import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
 import { applySalesforceEvent, failEventAfterRetries } from '../../services/kit-sync-service.js';
@@ -59,7 +59,7 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
       const stuck = await unappliedEvents(ctx.db.dataSource, 10);
       if (stuck.length) await enqueueApply(ctx.queue, stuck);
       const deps = kitSyncDeps(ctx);
-      if (!deps.salesforce && !data?.runId) {
+      if (!deps.catalog && !data?.runId) {
         ctx.logger.info('Salesforce reconciliation skipped: Salesforce API not configured');
         return;
       }
