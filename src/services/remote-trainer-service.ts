@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { Dataset, Model, ModelTraining } from '../db/entities/index.js';
 import { FetchError, safeFetchStream } from '../datasets/safe-fetch.js';
-import { JOBS } from '../jobs/names.js';
+import { JOBS } from './ports/job-queue.js';
 import { ArtifactTooLargeError, readArtifact } from '../storage/artifact-store.js';
 import { detectRuntime, ValidationError } from '../domain/index.js';
 import type { DetectorInfo } from '../ml/detect/layout.js';

@@ -4,8 +4,8 @@
 // the CLI — goes through runCatalogSync so the record is complete.
 import type { DataSource, EntityManager } from 'typeorm';
 import { checkApproverAction, ConflictError, ForbiddenError } from '../domain/index.js';
-import { JOBS } from '../jobs/names.js';
-import type { JobQueue } from '../jobs/job-system.js';
+import { JOBS } from './ports/job-queue.js';
+import type { JobQueue } from './ports/job-queue.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { reconcileCatalog, type KitSyncDeps, type ReconcileResult } from './kit-sync-service.js';

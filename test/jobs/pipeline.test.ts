@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { AuditLogEntry, Dataset, Evaluation, Model, ModelTraining } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { pollRemoteTrainings } from '../../src/services/remote-trainer-service.js';
 import { requestCancel } from '../../src/services/training-service.js';
 import { slackUser } from '../../src/services/audit.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { Evaluation, Model, ModelTraining } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { setTrainingHomeMessage } from '../../src/services/slack-delivery-service.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { mockSlackApi, SLACK_ENV } from '../helpers/slack.js';
