@@ -50,7 +50,14 @@ export interface RunningAssay {
   metricsUrl?: string;
   /** The admin channel's socket (embedded database only): the CLI's admin commands run here. */
   adminSocket?: string;
+  /** Stops at once: open connections are cut, running jobs left to the lock-expiry takeover (tests). */
   stop(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stop accepting connections and picking jobs, let in-flight requests
+   * and running jobs finish within `timeoutMs`, then close Slack, Agenda and the database.
+   * Resolves with what was still unfinished when the window closed.
+   */
+  drain(timeoutMs: number): Promise<{ openConnections: boolean; runningJobs: number }>;
 }
 
 export async function openContext(config: Config, options: StartOptions = {}): Promise<AppContext> {
@@ -137,6 +144,34 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   logger.info({ roles, database: ctx.db.kind, url }, `Assay started (${roles}) on the ${ctx.db.kind === 'embedded' ? 'embedded database in ' + config.database.embeddedDir : 'PostgreSQL database'}`);
   const off = integrationsOff(config);
   if (off.length) logger.info(`Integrations off: ${off.join('; ')}`);
+  const closeNow = async () => {
+    await admin?.close();
+    if (server) {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+    }
+    if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+    await stopSlack();
+    await stopAgenda(ctx.agenda);
+    await ctx.db.close();
+  };
+  const closeDrained = async (timeoutMs: number) => {
+    await admin?.close();
+    const deadline = Date.now() + timeoutMs;
+    const [openConnections, runningJobs] = await Promise.all([
+      server ? closeGracefully(server, deadline) : Promise.resolve(false),
+      // Agenda's drain picks no new job and waits for the running ones; the ones still running
+      // at the deadline keep their locks and another worker takes them over when the locks expire.
+      worker ? ctx.agenda.ready.then(() => ctx.agenda.drain({ timeout: Math.max(0, deadline - Date.now()), closeConnection: false })).then((r) => r.running, () => 0) : Promise.resolve(0),
+    ]);
+    if (metricsServer) await closeGracefully(metricsServer, Date.now());
+    await stopSlack();
+    if (!worker) await stopAgenda(ctx.agenda);
+    await ctx.db.close();
+    return { openConnections, runningJobs };
+  };
+  // stop() and drain() close everything once, whichever comes first.
+  let closing: Promise<{ openConnections: boolean; runningJobs: number }> | undefined;
   return {
     ctx,
     server,
@@ -144,15 +179,34 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
     adminSocket: admin?.path,
     async stop() {
-      await admin?.close();
-      if (server) {
-        server.closeAllConnections?.();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
-      await stopSlack();
-      await stopAgenda(ctx.agenda);
-      await ctx.db.close();
+      closing ??= closeNow().then(() => ({ openConnections: false, runningJobs: 0 }));
+      await closing;
+    },
+    drain(timeoutMs) {
+      closing ??= closeDrained(timeoutMs);
+      return closing;
     },
   };
+}
+
+/**
+ * Stops accepting connections, lets in-flight requests finish (idle keep-alive connections are
+ * closed as they become idle) and cuts whatever is still open at the deadline. True when some were cut.
+ */
+async function closeGracefully(server: http.Server, deadline: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())))),
+  ]);
+  clearInterval(sweep);
+  clearTimeout(timer);
+  if (late) {
+    server.closeAllConnections();
+    await closed;
+  }
+  return late;
 }

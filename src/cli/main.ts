@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `assay <command>`: the operator's entry point. Each command lives in commands/.
-import { ConfigError } from '../config/index.js';
-import { DomainError } from '../domain/index.js';
+// Only the command table loads here; a command's modules load when it runs (commands/index.ts).
+import { ConfigError } from '../config/errors.js';
+import { DomainError } from '../domain/errors.js';
 import { commands, usage } from './commands/index.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -10,12 +11,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 1;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`assay: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest);
+  return (await entry.load()).run(rest);
 }
 
 main(process.argv.slice(2)).then(

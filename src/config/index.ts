@@ -98,6 +98,7 @@ const envSchema = z.object({
   TRAINING_CONCURRENCY: int(1, 1),
   TRAINING_THREADS: int(0, 0),
   JOB_LOCK_LIFETIME_MS: int(120_000, 1000),
+  ASSAY_SHUTDOWN_TIMEOUT_MS: int(25_000, 0),
   EDGE_STALE_AFTER_MINUTES: int(15, 1),
   DOWNLOAD_URL_TTL_SECONDS: int(900, 1),
   WIZARD_TTL_MINUTES: int(60, 1),
@@ -180,6 +181,8 @@ export interface Config {
   trainingThreads?: number;
   /** How long a running job's lock lasts without a heartbeat before another worker may take it over. */
   jobLockLifetimeMs: number;
+  /** SIGTERM/SIGINT: how long in-flight requests and running jobs get to finish. */
+  shutdownTimeoutMs: number;
   edgeStaleAfterMinutes: number;
   downloadUrlTtlSeconds: number;
   wizardTtlMinutes: number;
@@ -253,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     /** Data-parallel replicas per in-process training; undefined = one per core. */
     trainingThreads: e.TRAINING_THREADS || undefined,
     jobLockLifetimeMs: e.JOB_LOCK_LIFETIME_MS,
+    shutdownTimeoutMs: e.ASSAY_SHUTDOWN_TIMEOUT_MS,
     edgeStaleAfterMinutes: e.EDGE_STALE_AFTER_MINUTES,
     downloadUrlTtlSeconds: e.DOWNLOAD_URL_TTL_SECONDS,
     wizardTtlMinutes: e.WIZARD_TTL_MINUTES,

@@ -6,7 +6,8 @@ import type { App as BoltApp } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { Logger } from '../app/logger.js';
-import { App, ExpressReceiver, HTTPModuleFunctions, LogLevel, SocketModeReceiver } from './bolt.js';
+import { App, ExpressReceiver, HTTPModuleFunctions, LogLevel, SocketModeReceiver, webApi } from './bolt.js';
+import { BotIdentity } from './bot-identity.js';
 import { ApproverDirectory } from './approvers.js';
 import { dedupeMiddleware } from './dedupe.js';
 import { TrainingMessages } from './training-messages.js';
@@ -19,6 +20,8 @@ export interface SlackSurface {
   router: express.Router | null;
   approvers: ApproverDirectory;
   messages: TrainingMessages;
+  /** The bot's ids, learnt once in the background (see bot-identity.ts). */
+  identity: BotIdentity;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,11 +49,16 @@ export function slackSurface(ctx: AppContext): SlackSurface | null {
   if (existing) return existing;
   const logger = boltLogger(ctx.logger);
   const clientOptions = { ...(cfg.apiUrl ? { slackApiUrl: cfg.apiUrl.replace(/\/?$/, '/') } : {}), retryConfig: { retries: 2, factor: 1.5, minTimeout: 200, maxTimeout: 2000 } };
+  // Assay's own client (notifier, training messages, approvers); Bolt makes per-request ones from
+  // the token `authorize` returns. Bolt takes either a token or an authorize hook, not both.
+  const client = new webApi.WebClient(cfg.botToken, { ...clientOptions, logger });
+  const identity = new BotIdentity(client, cfg.botToken, ctx.logger.child({ component: 'slack' }));
+  const authorize = identity.authorize;
   let router: express.Router | null = null;
   let app: BoltApp;
   if (cfg.appToken) {
     const receiver = new SocketModeReceiver({ appToken: cfg.appToken, logger, logLevel: LogLevel.INFO });
-    app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
+    app = new App({ authorize, receiver, logger, clientOptions });
   } else {
     router = express.Router();
     const receiver = new ExpressReceiver({
@@ -72,12 +80,11 @@ export function slackSurface(ctx: AppContext): SlackSurface | null {
         return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
       },
     });
-    app = new App({ token: cfg.botToken, receiver, logger, clientOptions, tokenVerificationEnabled: false });
+    app = new App({ authorize, receiver, logger, clientOptions });
   }
   app.error(async (err) => {
     ctx.logger.error({ err: (err as Error).message, code: (err as { code?: string }).code }, 'Slack listener failed');
   });
-  const client = app.client;
   const approvers = new ApproverDirectory(client, ctx.config.approvers, cfg.approverGroup, ctx.logger);
   const messages = new TrainingMessages(ctx, client);
   app.use(dedupeMiddleware(ctx));
@@ -88,10 +95,13 @@ export function slackSurface(ctx: AppContext): SlackSurface | null {
     router,
     approvers,
     messages,
+    identity,
     async start() {
+      identity.start();
       if (cfg.appToken) await app.start();
     },
     async stop() {
+      identity.stop();
       messages.stop();
       if (cfg.appToken) await app.stop().catch(() => undefined);
     },

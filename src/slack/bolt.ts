@@ -7,4 +7,4 @@ import type * as BoltModule from '@slack/bolt';
 const require = createRequire(import.meta.url);
 const bolt = require('@slack/bolt') as typeof BoltModule;
 
-export const { App, ExpressReceiver, SocketModeReceiver, LogLevel, HTTPModuleFunctions } = bolt;
+export const { App, ExpressReceiver, SocketModeReceiver, LogLevel, HTTPModuleFunctions, webApi } = bolt;

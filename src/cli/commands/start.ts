@@ -19,12 +19,24 @@ export const startCommand: CliCommand = {
     const config = loadConfig();
     const running = await startAssay(config, { web: both || !!values.web, worker: both || !!values.worker, seedIfEmpty: true });
     if (running.url) process.stdout.write(`Assay is listening on ${config.publicUrl} (health: ${running.url}/healthz)\n`);
-    let stopping = false;
+    let stoppingSince = 0;
+    // SIGTERM/SIGINT drain: no new connections or jobs, in-flight requests and running jobs get
+    // ASSAY_SHUTDOWN_TIMEOUT_MS, then Slack, Agenda and the database close and the process exits 0.
+    // Another signal a second later exits at once (one Ctrl-C reaches us twice under `npm start`:
+    // from the terminal and forwarded by npm).
     const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      running.ctx.logger.info({ signal }, 'stopping');
-      await running.stop();
+      if (stoppingSince) {
+        if (Date.now() - stoppingSince < 1000) return;
+        running.ctx.logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      stoppingSince = Date.now();
+      // Should closing itself hang, the supervisor still gets an exit.
+      setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 15_000).unref();
+      running.ctx.logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'stopping: draining requests and jobs');
+      const left = await running.drain(config.shutdownTimeoutMs);
+      if (left.openConnections || left.runningJobs) running.ctx.logger.warn(left, 'drain window over: open connections were closed; running jobs are taken over by another worker when their locks expire');
+      running.ctx.logger.info('stopped');
       process.exit(0);
     };
     process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,11 @@
+// Module-resolution hook for test/cli/lazy-commands.test.ts: reports every package (not a Node
+// builtin, not a relative path) that Assay's own code imports; the loader's own imports are left out.
+import { isBuiltin } from 'node:module';
+
+export async function resolve(specifier, context, next) {
+  const from = context.parentURL ?? '';
+  if (from.startsWith('file:') && !from.includes('/node_modules/') && !/^(\.|\/|file:|data:|#)/.test(specifier) && !isBuiltin(specifier)) {
+    process.stderr.write(`PACKAGE ${specifier}\n`);
+  }
+  return next(specifier, context);
+}
