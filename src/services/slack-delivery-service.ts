@@ -12,6 +12,11 @@ export async function recordDelivery(manager: EntityManager, key: string, kind: 
   return rows.length > 0;
 }
 
+/** Lets a later delivery act again (the first one's action failed half-way). */
+export async function forgetDelivery(manager: EntityManager, key: string): Promise<void> {
+  await manager.delete(SlackDelivery, { deliveryKey: key.slice(0, 500) });
+}
+
 export async function forgetDeliveriesBefore(manager: EntityManager, before: Date): Promise<number> {
   return (await manager.delete(SlackDelivery, { receivedAt: LessThan(before) })).affected ?? 0;
 }
