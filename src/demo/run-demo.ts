@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const transcriptPath = path.resolve(options.outDir, 'transcript.html');
     const transcriptSteps: TranscriptStep[] = results.map((r) => ({ ok: r.ok, text: r.detail }));
     const names: Record<string, string> = { [OPS_CHANNEL.id]: OPS_CHANNEL.name, ...Object.fromEntries(Object.values(PEOPLE).map((p) => [p.id, p.name])) };
-    fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names }));
+    fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names, assets: h?.recorder.imageAssets() }));
     const ok = results.every((r) => r.ok);
     print(`${ok ? '✓' : '✗'} ${results.filter((r) => r.ok).length}/${results.length} steps passed; Slack transcript: ${transcriptPath}`);
     return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {} };
