@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Dataset, Evaluation, Model, ModelTraining, TestType } from '../db/entities/index.js';
 import { addEdge } from '../services/edge-service.js';
+import { modelTaskOf } from '../ml/detect/layout.js';
 import { signBody } from '../salesforce/signature.js';
 import { DEMO_LABELS, generateDemoDataset, type DemoDataset } from './dataset.js';
 import { PEOPLE, StopWaiting, until, type Harness } from './harness.js';
@@ -33,6 +34,10 @@ export interface Story {
   v2Id?: string;
   card?: SlackMessage;
   edge?: { name: string; token: string };
+  /** A detector's story: what the edge found on a test photo with the downloaded model. */
+  edgeFound?: { photo: string; objects: { className: string; score: number; bbox: number[] }[] };
+  /** A detector's story: the preview picture shared in the training thread (Slack file id). */
+  previewFileId?: string;
   deploymentIds: string[];
   marks: Record<string, number>;
   rows: StoryRows;
@@ -109,6 +114,31 @@ async function confirmIfAsked(s: Story, user: 'approver', sinceSeq: number, answ
   const err = ackError(reply);
   if (err) throw new Error(`confirmation refused: ${err}`);
   return String(view.callback_id);
+}
+
+/** The first test-split photo of the story's dataset (what the edge looks at). */
+function testPhoto(s: Story): { name: string; bytes: Buffer } {
+  const images = s.dataset?.coco.images ?? [];
+  const image = images.find((im) => im.split === 'test') ?? images[0];
+  const name = String(image?.file_name ?? '');
+  const bytes = s.dataset?.images.get(name);
+  if (!bytes) throw new Error('the dataset has no photo for the edge to look at');
+  return { name, bytes };
+}
+
+/** An edge server's inference: the downloaded detector on one photo with onnxruntime-node. */
+async function edgeDetect(s: Story, model: Buffer): Promise<string> {
+  const photo = testPhoto(s);
+  const { detectObjects } = await import('../ml/detect/infer.js');
+  const found = await detectObjects(model, photo.bytes);
+  s.edgeFound = { photo: photo.name, objects: found.objects.map((o) => ({ className: o.className, score: o.score, bbox: [...o.bbox] })) };
+  const counts = new Map<string, number>();
+  for (const o of found.objects) counts.set(o.className, (counts.get(o.className) ?? 0) + 1);
+  const said = [...counts].map(([c, n]) => `${n}× ${c}`).join(', ') || 'nothing';
+  const best = found.objects[0];
+  s.h.recorder.userAction(EDGE_NAME, `runs the downloaded detector on ${photo.name} (${found.width}×${found.height}) with onnxruntime-node: found ${said}${best ? ` (best: ${best.className} ${best.score.toFixed(2)} at [${best.bbox.map((v) => Math.round(v)).join(', ')}])` : ''}`);
+  if (found.objects.length === 0) throw new Error(`the edge ran the detector on ${photo.name} and found nothing`);
+  return `; ran it on test photo ${photo.name} with onnxruntime-node and found ${said}`;
 }
 
 // ---- the steps ------------------------------------------------------------------------------
@@ -330,6 +360,16 @@ export const steps: Step[] = [
       s.card = await until('the approval card (a message with an Approve button)', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^approve$/i)?.value === s.modelId), 20_000);
       s.marks.approvalCard = s.card.at;
       const m = ev.metrics ?? {};
+      const model = await manager(s).findOneByOrFail(Model, { id: s.modelId! });
+      if (model.metrics?.task === 'detect') {
+        // A detector's card: mAP on the card, and the picture of test photos in its thread.
+        const text = messageText(s.card);
+        if (!/mAP50-95/.test(text) || !/mAP50\b/.test(text)) throw new Error(`the detector's approval card shows no mAP: ${text.slice(0, 300)}`);
+        const shared = await s.h.recorder.waitFor((c) => c.method === 'files.completeUploadExternal' && c.response.ok === true && c.args.thread_ts === s.card!.ts, 30_000);
+        s.previewFileId = String(((shared.response.files as Obj[] | undefined)?.[0] ?? {}).id ?? '');
+        const mm = model.metrics as Obj;
+        return `ONNX Runtime evaluation of the detector on the test split (${String(mm.images)} photos): mAP50-95 ${Number(mm.AP).toFixed(3)}, mAP50 ${Number(mm.AP50).toFixed(3)}; approval card posted with mAP per class, and a picture of test photos with true (green) and predicted (red) boxes in its thread`;
+      }
       const f1 = m.macroF1 ?? (m.macro as Obj | undefined)?.f1;
       return `ONNX Runtime evaluation on the test split: accuracy ${Number(m.accuracy).toFixed(3)}${f1 !== undefined ? `, macro F1 ${Number(f1).toFixed(3)}` : ''}; approval card posted with Approve / Reject`;
     },
@@ -407,7 +447,8 @@ export const steps: Step[] = [
       }
       const done: { status: string }[] = await manager(s).query(`SELECT status FROM deployments WHERE id = ANY($1::uuid[])`, [s.deploymentIds]);
       if (!done.every((d) => d.status === 'completed')) throw new Error(`deployments are ${done.map((d) => d.status).join(', ')} after the heartbeats`);
-      return `edge ${EDGE_NAME} saw ${mine.length} kit options on the model, downloaded ${bytes.length} bytes through the signed URL, sha256 verified (a tampered link got 403), heartbeat → deployment completed`;
+      const ran = modelTaskOf(bytes) === 'detect' ? await edgeDetect(s, bytes) : '';
+      return `edge ${EDGE_NAME} saw ${mine.length} kit options on the model, downloaded ${bytes.length} bytes through the signed URL, sha256 verified (a tampered link got 403), heartbeat → deployment completed${ran}`;
     },
   },
   {

@@ -4,7 +4,11 @@ import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import os from 'node:os';
+import fs from 'node:fs';
 import { previewPhotos, renderDetectionPreview, type PreviewPhoto } from '../../../src/ml/detect/preview.js';
+import { storeDetectionPreview } from '../../../src/services/detection-preview.js';
+import { LocalArtifactStore, readArtifact } from '../../../src/storage/artifact-store.js';
 
 const grey = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#808080' } }).png().toBuffer();
 
@@ -92,5 +96,30 @@ describe('renderDetectionPreview', () => {
     const png = await renderDetectionPreview(photos, names);
     const { info } = await pixels(png);
     expect(info.width).toBe(2 * 360 + 3 * 6);
+  });
+
+  it('is kept as a PNG artifact for the Slack side to post (storeDetectionPreview)', async () => {
+    const dir = path.resolve('test/fixtures/detect-eval/case_public/dataset');
+    const coco = JSON.parse(await readFile(path.join(dir, 'coco.json'), 'utf8'));
+    const detections = JSON.parse(await readFile(path.resolve('test/fixtures/detect-eval/case_public/reference_detections.json'), 'utf8'));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-preview-'));
+    try {
+      const store = new LocalArtifactStore(tmp);
+      const stored = await storeDetectionPreview(store, coco, detections, (im) => readFile(path.join(dir, String(im.file_name))));
+      expect(stored).toMatch(/^images\/[0-9a-f]{64}\.png$/);
+      const { info, at } = await pixels(await readArtifact(store, stored));
+      expect(info.width).toBe(2 * 360 + 3 * 6);
+      // Somewhere in the grid there are green and red box strokes.
+      let green = 0, red = 0;
+      for (let y = 0; y < info.height; y += 2) for (let x = 0; x < info.width; x += 2) {
+        const p = at(x, y);
+        if (isGreen(p)) green++;
+        if (isRed(p)) red++;
+      }
+      expect(green).toBeGreaterThan(50);
+      expect(red).toBeGreaterThan(50);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
