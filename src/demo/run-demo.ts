@@ -43,6 +43,8 @@ export interface DemoResult {
   marks: Record<string, number>;
   /** Row timestamps of the trained model's pipeline, read before shutdown. */
   rows: StoryRows;
+  /** A detector's story: what the edge found on a test photo, and the picture shared in the card's thread. */
+  detector?: { edgeFound?: Story['edgeFound']; previewFileId?: string };
 }
 
 export const STEP_NAMES: StepName[] = ['start', ...steps.map((s) => s.name)];
@@ -86,7 +88,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names, assets: h?.recorder.imageAssets() }));
     const ok = results.every((r) => r.ok);
     print(`${ok ? '✓' : '✗'} ${results.filter((r) => r.ok).length}/${results.length} steps passed; Slack transcript: ${transcriptPath}`);
-    return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {} };
+    const detector = story?.edgeFound || story?.previewFileId ? { edgeFound: story.edgeFound, previewFileId: story.previewFileId } : undefined;
+    return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {}, ...(detector ? { detector } : {}) };
   } finally {
     await h?.stop();
   }
