@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
-import { signBody } from '../src/salesforce/signature.js';
+import { signBody } from '../src/domain/signature.js';
 
 export type LoadKind = 'slack-command' | 'slack-view' | 'salesforce-event';
 

@@ -2,5 +2,6 @@
 import { InitialSchema1732300000000 } from './1732300000000-InitialSchema.js';
 import { DeploymentRecords1732300000400 } from './1732300000400-DeploymentRecords.js';
 import { CatalogSyncRuns1732300000700 } from './1732300000700-CatalogSyncRuns.js';
+import { ImportedModels1732300000900 } from './1732300000900-ImportedModels.js';
 
-export const migrations = [InitialSchema1732300000000, DeploymentRecords1732300000400, CatalogSyncRuns1732300000700];
+export const migrations = [InitialSchema1732300000000, DeploymentRecords1732300000400, CatalogSyncRuns1732300000700, ImportedModels1732300000900];

@@ -5,6 +5,7 @@ import { metricLines } from './training-message.js';
 
 export const USAGE = [
   '*/assay train* — open the training wizard',
+  '*/assay import* — bring in a detector trained elsewhere (Ultralytics ONNX) as a new model version',
   '*/assay kits* [search] — kits that can be trained',
   '*/assay models* [kit] — recent models',
   '*/assay status* <training or model> — where it stands (a training: with its full dataset report)',

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Dataset, Evaluation, Model, ModelTraining, TestType } from '../db/entities/index.js';
 import { addEdge } from '../services/edge-service.js';
 import { modelTaskOf } from '../ml/detect/layout.js';
-import { signBody } from '../salesforce/signature.js';
+import { signBody } from '../domain/signature.js';
 import { DEMO_LABELS, generateDemoDataset, type DemoDataset } from './dataset.js';
 import { PEOPLE, StopWaiting, until, type Harness } from './harness.js';
 import { currentMessages, findButton, messageText, type SlackMessage } from './slack-state.js';

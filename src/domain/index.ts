@@ -10,3 +10,5 @@ export * from './state-machines.js';
 export * from './versioning.js';
 export * from './limits.js';
 export * from './clock.js';
+export * from './ids.js';
+export * from './signature.js';

@@ -32,3 +32,9 @@ export function checkLength(value: string, limit: LimitedField, field: string, l
   }
   return value;
 }
+
+/** A byte count as people read it in a limit message: "0.7 MB", "36 MB". */
+export function formatMegabytes(n: number): string {
+  const m = n / 1024 / 1024;
+  return `${m < 10 ? m.toFixed(1) : m.toFixed(0)} MB`;
+}

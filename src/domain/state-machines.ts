@@ -4,7 +4,8 @@ import { IllegalTransitionError } from './errors.js';
 
 export type TrainingStatus = 'queued' | 'validating' | 'training' | 'trained' | 'failed' | 'cancelled';
 export type TrainingMode = 'new' | 'new_version' | 'retrain';
-export type TrainerKind = 'tfjs' | 'remote';
+/** 'import': a model trained elsewhere, brought in as a file (no training runs in Assay). */
+export type TrainerKind = 'tfjs' | 'remote' | 'import';
 export type ModelStatus = 'draft' | 'evaluating' | 'pending_approval' | 'approved' | 'rejected' | 'deployed' | 'deprecated';
 export type DeploymentStatus = 'pending' | 'downloading' | 'installing' | 'completed' | 'failed' | 'rolled_back';
 
@@ -50,7 +51,3 @@ export function assertTransition(machine: MachineName, from: string, to: string)
   if (!canTransition(machine, from, to)) throw new IllegalTransitionError(machine, from, to);
 }
 
-export function isTerminal(machine: MachineName, state: string): boolean {
-  const table = machines[machine] as Record<string, readonly string[]>;
-  return (table[state] ?? []).length === 0;
-}

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../app/context.js';
 import type { Metrics, WebhookSource } from '../app/metrics.js';
-import { sameSecret } from '../salesforce/signature.js';
+import { sameSecret } from '../domain/signature.js';
 
 export const METRICS_PATH = '/metrics';
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { changeEventsBody, toInboundEvents } from '../salesforce/change-events.js';
 import { OUTBOUND_ACK, OutboundMessageError, parseOutboundMessage } from '../salesforce/outbound-message.js';
-import { sameSecret, verifySignature } from '../salesforce/signature.js';
+import { sameSecret, verifySignature } from '../domain/signature.js';
 import type { InboundEvent } from '../salesforce/inbound-event.js';
 import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
 import type { WebhookSource } from '../app/metrics.js';

@@ -4,7 +4,8 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { applyTrainerUpdate, ArtifactRefusedError, trainerCallbackSchema, TransientTrainerError, UnknownTrainerJobError, verifySignature } from '../services/remote-trainer-service.js';
+import { applyTrainerUpdate, ArtifactRefusedError, trainerCallbackSchema, TransientTrainerError, UnknownTrainerJobError } from '../services/remote-trainer-service.js';
+import { verifySignature } from '../domain/signature.js';
 import { ArtifactNotFoundError, assertArtifactPath } from '../storage/artifact-store.js';
 import { verifyArtifactLink } from '../storage/artifact-links.js';
 import { parseJsonBody, readBody } from './body.js';
@@ -36,8 +37,8 @@ export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
     const trainer = ctx.config.trainer;
     if (!trainer) throw new HttpError(503, 'the remote trainer is not configured (TRAINER_URL, TRAINER_SECRET)');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const refused = verifySignature(trainer.secret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
-    if (refused) throw new HttpError(401, `trainer callback refused: ${refused}`);
+    const check = verifySignature(trainer.secret, req.get('x-assay-timestamp'), req.get('x-assay-signature'), body);
+    if (!check.ok) throw new HttpError(401, `trainer callback refused: ${check.reason}`);
     const update = trainerCallbackSchema.parse(parseJsonBody(body, 'the callback body'));
     try {
       const outcome = await applyTrainerUpdate(ctx, update);

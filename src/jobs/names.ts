@@ -3,7 +3,6 @@ export const JOBS = {
   datasetValidate: 'dataset.validate',
   modelTrain: 'model.train',
   modelEvaluate: 'model.evaluate',
-  modelDeploy: 'model.deploy',
   salesforceSync: 'salesforce.sync',
   salesforceReconcile: 'salesforce.reconcile',
   hyperparametersGc: 'hyperparameters.gc',

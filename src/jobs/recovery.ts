@@ -9,6 +9,7 @@ import { Dataset, ModelTraining } from '../db/entities/index.js';
 import { appendTrainingLog } from '../services/training-run-service.js';
 import { writeAudit, systemActor } from '../services/audit.js';
 import { JOBS } from './names.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 const LIVE_STATES = new Set(['queued', 'scheduled', 'running', 'repeating']);
 
@@ -46,7 +47,7 @@ async function recoverQueued(ctx: AppContext, graceMs: number, now: Date): Promi
         `UPDATE model_trainings SET training_logs = training_logs || $2, updated_at = now() WHERE uid = $1 AND status = 'queued' AND updated_at < $3 RETURNING uid`,
         [t.uid, `[${new Date().toISOString()}] ${reason}\n`, before],
       );
-      const rows: unknown[] = Array.isArray(result[0]) ? result[0] : result; // TypeORM answers an UPDATE with [rows, count]
+      const rows = returnedRows(result);
       if (rows.length === 0) return false;
       await writeAudit(tx, systemActor, { action: 'training.requeued', entityType: 'training', entityId: t.uid, details: { status: 'queued', job: next, reason } });
       return true;

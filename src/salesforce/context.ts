@@ -10,11 +10,6 @@ export function salesforceClientOf(ctx: AppContext): SalesforceClient | undefine
   return clients.get(ctx);
 }
 
-/** Tests and benchmarks: use this client (e.g. with shorter transport retries) for ctx. */
-export function useSalesforceClient(ctx: AppContext, client: SalesforceClient | undefined): void {
-  clients.set(ctx, client);
-}
-
 export function kitSyncDeps(ctx: AppContext): KitSyncDeps {
   return { dataSource: ctx.db.dataSource, config: ctx.config, logger: ctx.logger, notifier: ctx.notifier, queue: ctx.queue, salesforce: salesforceClientOf(ctx) };
 }

@@ -64,7 +64,8 @@ function fetchOptions(deps: DatasetIntakeDeps, maxBytes: number, headers?: Recor
   return { allowHttp: f.allowHttp, allowPrivate: f.allowPrivate, timeoutMs: f.timeoutMs, maxBytes, headers, lookup: deps.lookup };
 }
 
-async function fetchDocument(dataset: Dataset, input: DatasetValidateData, deps: DatasetIntakeDeps): Promise<{ bytes: Buffer; baseUrl: string | undefined }> {
+/** The dataset's COCO document, fetched SSRF-safe (a Slack upload with the bot token, only from Slack's file host). */
+export async function fetchDatasetDocument(dataset: Pick<Dataset, 'sourceUri'>, input: Pick<DatasetValidateData, 'upload'>, deps: DatasetIntakeDeps): Promise<DatasetDocument> {
   const accept = ['application/json', 'text/plain', 'application/octet-stream', 'binary/octet-stream'];
   try {
     if (input.upload) {
@@ -86,7 +87,16 @@ async function fetchDocument(dataset: Dataset, input: DatasetValidateData, deps:
   }
 }
 
-class DatasetRejected extends Error {}
+/** The dataset cannot be taken (refused URL, HTTP error, too big): the message says why. */
+export class DatasetRejected extends Error {
+  override name = 'DatasetRejected';
+}
+
+export interface DatasetDocument {
+  bytes: Buffer;
+  /** Where relative image file_names resolve (a URL dataset's folder); none for uploads. */
+  baseUrl: string | undefined;
+}
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -122,18 +132,35 @@ async function checkImages(coco: Coco, baseUrl: string | undefined, deps: Datase
  * Throws TransientDatasetError for failures worth retrying; every other outcome is a report.
  */
 export async function intakeDataset(dataset: Dataset, labels: string[], input: DatasetValidateData, deps: DatasetIntakeDeps): Promise<IntakeResult> {
-  let doc: { bytes: Buffer; baseUrl: string | undefined };
+  let doc: DatasetDocument;
   try {
-    doc = await fetchDocument(dataset, input, deps);
+    doc = await fetchDatasetDocument(dataset, input, deps);
   } catch (e) {
     if (e instanceof DatasetRejected) return { report: unreadableReport(e.message, labels) };
     throw e;
   }
-  const parsed = parseCoco(doc.bytes);
-  if (!parsed.ok) return { report: unreadableReport(parsed.error, labels) };
-  const coco = parsed.coco;
+  return intakeDocument(dataset, labels, doc, deps);
+}
+
+/**
+ * Validates an already fetched COCO document against `labels` and, when valid, snapshots it.
+ * `evaluateOnly` for a dataset that is only evaluated on (an imported model's).
+ */
+export async function intakeDocument(
+  dataset: Pick<Dataset, 'source' | 'sourceUri'>,
+  labels: string[],
+  doc: DatasetDocument,
+  deps: DatasetIntakeDeps,
+  opts: { evaluateOnly?: boolean; coco?: Coco } = {},
+): Promise<IntakeResult> {
+  let coco = opts.coco;
+  if (!coco) {
+    const parsed = parseCoco(doc.bytes);
+    if (!parsed.ok) return { report: unreadableReport(parsed.error, labels) };
+    coco = parsed.coco;
+  }
   const { checks, stored } = await checkImages(coco, doc.baseUrl, deps);
-  const report = buildValidationReport(coco, labels, checks);
+  const report = buildValidationReport(coco, labels, checks, { evaluateOnly: opts.evaluateOnly });
   if (!report.valid) return { report };
 
   const images: SnapshotImage[] = coco.images.map((image) => {

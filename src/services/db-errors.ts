@@ -17,14 +17,6 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return e?.code === '23505' && (!constraint || e.constraint === constraint);
 }
 
-export function isCheckViolation(err: unknown): boolean {
-  return pgError(err)?.code === '23514';
-}
-
-export function isForeignKeyViolation(err: unknown): boolean {
-  return pgError(err)?.code === '23503';
-}
-
 /** Deadlock or serialization failure: PostgreSQL rolled the transaction back; running it again is safe. */
 export function isTransientConflict(err: unknown): boolean {
   return ['40P01', '40001'].includes(String(pgError(err)?.code));

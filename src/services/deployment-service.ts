@@ -1,6 +1,7 @@
 // Deploying an approved model to kit options and edge servers (rollback: rollback-service.ts).
 // Each is one transaction: confirmation row (its interaction key makes a repeated click a no-op), activation,
 // model status, one deployment per edge, audit. Events go out only after the commit.
+import { isUuid } from '../domain/ids.js';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model, type KitOptionRef } from '../db/entities/index.js';
 import type { AssayEvents } from '../app/events.js';
@@ -44,7 +45,6 @@ export interface DeploymentScopeEntry extends KitOptionRef {
   previousModelId: string | null;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const OPEN_DEPLOYMENT = ['pending', 'downloading', 'installing', 'completed', 'failed'] as const;
 export const DEPLOYABLE = new Set(['approved', 'deployed']);
 
@@ -149,7 +149,7 @@ export async function servedScope(manager: EntityManager, model: Model): Promise
 
 /** An explicit scope must name selectable options of the model's label space that the kit has. */
 async function checkScope(manager: EntityManager, model: Model, scope: readonly KitOptionRef[]): Promise<KitOptionRef[]> {
-  const bad = scope.find((p) => !UUID.test(p.testTypeId) || !UUID.test(p.aiOptionUid));
+  const bad = scope.find((p) => !isUuid(p.testTypeId) || !isUuid(p.aiOptionUid));
   if (bad) throw new ValidationError(`Not a kit option: ${bad.testTypeId}/${bad.aiOptionUid}`, 'scope');
   const unique = [...new Map(scope.map((p) => [kitOptionKey(p), { testTypeId: p.testTypeId, aiOptionUid: p.aiOptionUid }])).values()];
   const rows: { test_type_id: string; ai_option_uid: string }[] = await manager.query(
@@ -211,7 +211,7 @@ export async function loadDeployments(manager: EntityManager, ids: unknown): Pro
 // ---- deploy -------------------------------------------------------------------------------
 
 export async function deploymentPreview(manager: EntityManager, modelId: string): Promise<DeployPreview> {
-  if (!UUID.test(modelId)) throw new NotFoundError('Model', modelId);
+  if (!isUuid(modelId)) throw new NotFoundError('Model', modelId);
   const model = await manager.findOne(Model, { where: { id: modelId } });
   if (!model) throw new NotFoundError('Model', modelId);
   const scope = await servedScope(manager, model);
@@ -248,7 +248,7 @@ export async function deploymentPreview(manager: EntityManager, modelId: string)
 
 export async function deployModel(dataSource: DataSource, input: DeployInput, events?: AssayEvents): Promise<DeployResult> {
   await requireApprover(dataSource, input.actor, 'deploy', input.approvers, { type: 'model', id: input.modelId });
-  if (!UUID.test(input.modelId)) throw new NotFoundError('Model', input.modelId);
+  if (!isUuid(input.modelId)) throw new NotFoundError('Model', input.modelId);
   const { value, repeated } = await once(
     dataSource,
     input.interactionKey,
@@ -311,7 +311,7 @@ export async function retryDeployment(
   input: { deploymentId: string; actor: Actor; /** when an edge asks: it may only retry its own */ edgeId?: string },
   events?: AssayEvents,
 ): Promise<Deployment> {
-  if (!UUID.test(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
+  if (!isUuid(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
   const updated = await dataSource.transaction(async (tx) => {
     const current = await tx.findOne(Deployment, { where: { id: input.deploymentId }, lock: { mode: 'pessimistic_write' } });
     if (!current) throw new NotFoundError('Deployment', input.deploymentId);

@@ -1,5 +1,6 @@
 // Edge servers: registration (token shown once, stored as sha256), authentication, what each
 // edge should run, signed download links, heartbeats driving deployment status, staleness.
+import { isUuid } from '../domain/ids.js';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model } from '../db/entities/index.js';
@@ -15,7 +16,6 @@ export const edgeActor = (edge: Pick<EdgeServer, 'name'>): Actor => ({ type: 'ed
 export const hashEdgeToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 const EDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ---- registration -------------------------------------------------------------------------
 
@@ -145,7 +145,7 @@ export function verifyDownload(key: Buffer, modelId: string, edgeId: string, exp
 }
 
 export async function modelExists(manager: EntityManager, modelId: string): Promise<Model> {
-  const model = UUID.test(modelId) ? await manager.findOne(Model, { where: { id: modelId } }) : null;
+  const model = isUuid(modelId) ? await manager.findOne(Model, { where: { id: modelId } }) : null;
   if (!model) throw new NotFoundError('Model', modelId);
   return model;
 }

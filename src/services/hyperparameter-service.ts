@@ -2,6 +2,7 @@
 import type { EntityManager } from 'typeorm';
 import { Hyperparameters } from '../db/entities/index.js';
 import { fingerprint, hyperparametersSchema, ValidationError, type HyperparameterSet } from '../domain/index.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export async function getOrCreateHyperparameters(manager: EntityManager, params: unknown): Promise<Hyperparameters> {
   const parsed = hyperparametersSchema.safeParse(params);
@@ -22,7 +23,5 @@ export async function deleteUnusedHyperparameters(manager: EntityManager): Promi
      WHERE NOT EXISTS (SELECT 1 FROM models m WHERE m.hyperparameters_uid = h.uid)
        AND NOT EXISTS (SELECT 1 FROM model_trainings t WHERE t.hyperparameters_uid = h.uid)
     RETURNING uid`);
-  // pg returns [rows, count] for DELETE through TypeORM's raw query
-  const deleted = Array.isArray(rows[0]) ? (rows[0] as unknown as unknown[]) : rows;
-  return deleted.length;
+  return returnedRows(rows).length;
 }

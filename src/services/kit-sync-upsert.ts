@@ -4,6 +4,7 @@
 import type { EntityManager } from 'typeorm';
 import type { KitSnapshot, OptionSnapshot } from '../salesforce/catalog-records.js';
 import { writeAudit, type Actor } from './audit.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export interface ArchivedKit {
   id: string;
@@ -34,7 +35,7 @@ export function addChange(into: CatalogChange, c: CatalogChange): CatalogChange 
   return into;
 }
 
-const rowsOf = (result: unknown): any[] => (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : Array.isArray(result) ? result : []);
+const rowsOf = (result: unknown): any[] => returnedRows(result);
 
 /**
  * A stored Salesforce timestamp further ahead than this (seconds) is not trusted to order changes:

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { Model, TrainingLineage } from '../db/entities/index.js';
 import { modelName, NotFoundError } from '../domain/index.js';
 import { writeAudit, type Actor } from './audit.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export interface NewModelVersion {
   lineageId: string;
@@ -24,7 +25,7 @@ export async function nextModelVersion(manager: EntityManager, lineageId: string
     `UPDATE training_lineages SET last_model_version = last_model_version + 1 WHERE id = $1 RETURNING last_model_version, name, training_id`,
     [lineageId],
   );
-  const rows = (Array.isArray(result[0]) ? result[0] : result) as { last_model_version: number; name: string; training_id: string }[];
+  const rows = returnedRows<{ last_model_version: number; name: string; training_id: string }>(result);
   if (rows.length === 0) throw new NotFoundError('Lineage', lineageId);
   const row = rows[0]!;
   const lineage = Object.assign(new TrainingLineage(), { id: lineageId, name: row.name, trainingId: row.training_id });

@@ -4,7 +4,6 @@
 //   callbacks  POST {publicUrl}/webhooks/trainer  {jobId, trainingUid, type: progress|completed|failed, ...}
 //   status     GET {TRAINER_URL}/jobs/{jobId} → {jobId, status: running|completed|failed, ...}
 // Both directions are signed: X-Assay-Timestamp + X-Assay-Signature: sha256=HMAC(TRAINER_SECRET, `${ts}.${body}`).
-import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { Dataset, Model, ModelTraining } from '../db/entities/index.js';
@@ -16,32 +15,17 @@ import { appendTrainingLog, endTraining, finishTraining, recordEpoch } from './t
 import { transition } from './transitions.js';
 import { systemActor, type Actor } from './audit.js';
 import { signedArtifactUrl } from '../storage/artifact-links.js';
+import { signBody } from '../domain/signature.js';
 
 export const trainerActor: Actor = { type: 'trainer', id: null };
 
 /** Signature window: older (or future) timestamps are refused, so a captured callback cannot be replayed later. */
-export const SIGNATURE_WINDOW_SECONDS = 300;
 /** Dataset and image links given to the trainer stay valid this long (it may queue the job). */
 const TRAINER_LINK_TTL_SECONDS = 24 * 3600;
 
 export class TransientTrainerError extends Error {
   readonly transient = true;
   override name = 'TransientTrainerError';
-}
-
-export function signBody(secret: string, timestamp: string, body: string): string {
-  return `sha256=${crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** Constant-time check of a signed request; returns the reason when refused. */
-export function verifySignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: Buffer, now = Date.now()): string | null {
-  if (!timestamp || !signature) return 'missing X-Assay-Timestamp or X-Assay-Signature';
-  const ts = Number(timestamp);
-  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now / 1000 - ts) > SIGNATURE_WINDOW_SECONDS) return 'timestamp outside the 5 minute window';
-  const expected = Buffer.from(`sha256=${crypto.createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`);
-  const given = Buffer.from(signature);
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return 'bad signature';
-  return null;
 }
 
 const metricsFields = {

@@ -1,11 +1,11 @@
-// Rolling a kit (or one deployment) back to the models its options ran before. A rollback names
+// Rolling a kit back to the models its options ran before. A rollback names
 // the models it rolls back from — what the person saw in the confirmation — and happens in one
 // transaction under the kit locks: a stale or repeated confirmation is refused and changes
 // nothing, as is a rollback with no earlier model to return to. Events go out after the commit.
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, Model } from '../db/entities/index.js';
 import type { AssayEvents } from '../app/events.js';
-import { ConflictError, kitOptionKey, NotFoundError, planRollback, type ActiveAssignment, type RollbackCandidate, type RollbackStep } from '../domain/index.js';
+import { ConflictError, kitOptionKey, planRollback, type ActiveAssignment, type RollbackCandidate, type RollbackStep } from '../domain/index.js';
 import { writeAudit } from './audit.js';
 import { getKit } from './catalog-service.js';
 import {
@@ -21,7 +21,6 @@ import {
   OPEN_DEPLOYMENT,
   requireApprover,
   saveResult,
-  UUID,
 } from './deployment-service.js';
 import { transition } from './transitions.js';
 
@@ -156,30 +155,6 @@ export async function rollbackKit(dataSource: DataSource, input: RollbackInput, 
     const plan = planRollback(found, input.from);
     if (!plan.ok) return refuse(tx, `Kit ${kit.kitId} (${kit.kitName})`, plan);
     return { plan, kit: { id: kit.id, kitId: kit.kitId, kitName: kit.kitName }, subject: { type: 'kit', id: kit.id } };
-  });
-}
-
-/** Rolls back the kit options one deployment switched, where its model still runs them. */
-export async function rollbackDeployment(
-  dataSource: DataSource,
-  input: { deploymentId: string; actor: string; approvers: ReadonlySet<string>; interactionKey?: string },
-  events?: AssayEvents,
-): Promise<RollbackResult> {
-  await requireApprover(dataSource, input.actor, 'rollback', input.approvers, { type: 'deployment', id: input.deploymentId });
-  if (!UUID.test(input.deploymentId)) throw new NotFoundError('Deployment', input.deploymentId);
-  return rollbackOnce(dataSource, input, events, { type: 'deployment', id: input.deploymentId }, async (tx) => {
-    const deployment = await tx.findOne(Deployment, { where: { id: input.deploymentId } });
-    if (!deployment) throw new NotFoundError('Deployment', input.deploymentId);
-    // Older rows without a scope: every kit option the model runs.
-    const scope = deployment.scope.length ? deployment.scope : await activeRows(tx, `model_id = $1`, [deployment.modelId]);
-    await lockKits(tx, scope.map((p) => p.testTypeId));
-    const wanted = new Set(scope.map(kitOptionKey));
-    const active = (await activeRows(tx, `model_id = $1`, [deployment.modelId])).filter((a) => wanted.has(kitOptionKey(a)));
-    const what = `Deployment ${deployment.id}`;
-    if (active.length === 0) throw new ConflictError(`${what}: its model no longer runs any of its kit options, nothing to roll back.`);
-    const plan = planRollback(await candidates(tx, active), [deployment.modelId]);
-    if (!plan.ok) return refuse(tx, what, plan);
-    return { plan, kit: null, subject: { type: 'deployment', id: deployment.id } };
   });
 }
 

@@ -3,6 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { aiOptions, demoKits, type SeedKit, type SeedOption } from '../../seeds/data.js';
 import { writeAudit, type Actor } from './audit.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export interface SeedResult {
   optionsAdded: number;
@@ -10,10 +11,7 @@ export interface SeedResult {
   linksAdded: number;
 }
 
-const inserted = (result: unknown): number => {
-  const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
-  return Array.isArray(rows) ? rows.length : 0;
-};
+const inserted = (result: unknown): number => returnedRows(result).length;
 
 export async function seedCatalog(
   manager: EntityManager,

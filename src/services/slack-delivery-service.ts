@@ -1,15 +1,16 @@
 // Slack redelivers events (up to 3 retries) and a double click sends two interactions: the
 // first time a key is recorded it is acted on, every later time it is not.
+import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { LessThan } from 'typeorm';
 import { ModelTraining, SlackDelivery } from '../db/entities/index.js';
 import { comparableMetrics } from '../domain/index.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /** True the first time `key` is seen (this delivery should act), false for a redelivery. */
 export async function recordDelivery(manager: EntityManager, key: string, kind: string): Promise<boolean> {
   const result = await manager.query(`INSERT INTO slack_deliveries (delivery_key, kind) VALUES ($1, $2) ON CONFLICT (delivery_key) DO NOTHING RETURNING delivery_key`, [key.slice(0, 500), kind]);
-  const rows = Array.isArray(result[0]) ? result[0] : result;
-  return rows.length > 0;
+  return returnedRows(result).length > 0;
 }
 
 /** Lets a later delivery act again (the first one's action failed half-way). */
@@ -78,7 +79,6 @@ function toCard(r: Record<string, any>): TrainingCard {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A class key is an option's label (label_name, else name); its title is the option's Salesforce name. */
 export async function classTitles(manager: EntityManager, labels: string[]): Promise<Record<string, string | null>> {
@@ -102,14 +102,14 @@ async function cardOf(manager: EntityManager, row: Record<string, any> | undefin
 }
 
 export async function trainingCard(manager: EntityManager, trainingUid: string): Promise<TrainingCard | null> {
-  if (!UUID.test(trainingUid)) return null;
+  if (!isUuid(trainingUid)) return null;
   const rows = await manager.query(`${cardSql} WHERE t.uid = $1`, [trainingUid]);
   return cardOf(manager, rows[0]);
 }
 
 /** The validation report of a training's dataset (null until validated). */
 export async function datasetReportForTraining(manager: EntityManager, trainingUid: string): Promise<Record<string, unknown> | null> {
-  if (!UUID.test(trainingUid)) return null;
+  if (!isUuid(trainingUid)) return null;
   const rows: { validation_report: Record<string, unknown> | null }[] = await manager.query(
     `SELECT d.validation_report FROM model_trainings t JOIN datasets d ON d.id = t.dataset_id WHERE t.uid = $1`,
     [trainingUid],
@@ -118,7 +118,7 @@ export async function datasetReportForTraining(manager: EntityManager, trainingU
 }
 
 export async function trainingCardForModel(manager: EntityManager, modelId: string): Promise<TrainingCard | null> {
-  if (!UUID.test(modelId)) return null;
+  if (!isUuid(modelId)) return null;
   const rows = await manager.query(`${cardSql} WHERE m.id = $1`, [modelId]);
   return cardOf(manager, rows[0]);
 }

@@ -9,6 +9,7 @@ import type { JobQueue } from '../jobs/job-system.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { reconcileCatalog, type KitSyncDeps, type ReconcileResult } from './kit-sync-service.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 export type SyncRunStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -122,9 +123,7 @@ export async function runCatalogSync(
   const id = await ds.transaction(async (tx) => {
     if (input.runId) {
       const result = await tx.query(`UPDATE catalog_sync_runs SET status = 'running', started_at = COALESCE(started_at, now()) WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`, [input.runId]);
-      // TypeORM answers an UPDATE with [rows, count].
-      const rows: { id: string }[] = Array.isArray(result[0]) ? result[0] : result;
-      return rows[0]?.id ?? null;
+      return returnedRows<{ id: string }>(result)[0]?.id ?? null;
     }
     const open = await openRun(tx, true);
     if (open && !(await closeIfAbandoned(tx, open, new Date()))) return null;

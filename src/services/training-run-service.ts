@@ -9,6 +9,7 @@ import { writeAudit, systemActor, type Actor } from './audit.js';
 import { createModelVersion } from './model-service.js';
 import { transition } from './transitions.js';
 import { Model as ModelEntity, type Model } from '../db/entities/index.js';
+import { returnedRows } from '../db/returned-rows.js';
 
 /** A worker that dies this many times on one training gives up on it (it is probably the cause). */
 export const MAX_RESUMES = 2;
@@ -139,7 +140,7 @@ export async function recordEpoch(ds: DataSource, uid: string, m: EpochMetrics &
      WHERE uid = $1 AND status = 'training' RETURNING cancel_requested`,
     [uid, m.epoch, progress, JSON.stringify([entry]), `[${stamp()}] ${line}\n`],
   );
-  const list = (Array.isArray(rows[0]) ? rows[0] : rows) as { cancel_requested: boolean }[];
+  const list = returnedRows<{ cancel_requested: boolean }>(rows);
   return list[0]?.cancel_requested ?? true;
 }
 

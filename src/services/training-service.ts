@@ -1,5 +1,6 @@
 // Creating a training from the wizard's choices: everything is validated first, then the
 // lineage, dataset, hyperparameters and training rows are written in one transaction.
+import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
@@ -45,7 +46,8 @@ export interface TrainingCreated {
   lineageId: string;
 }
 
-async function checkKitsAndOptions(manager: EntityManager, kitIds: string[], optionUids: string[]) {
+/** Active kits, and options each selectable on them with a label name; else a ValidationError naming the field. */
+export async function checkKitsAndOptions(manager: EntityManager, kitIds: string[], optionUids: string[]) {
   if (kitIds.length === 0) throw new ValidationError('Pick at least one kit', 'kits');
   if (optionUids.length === 0) throw new ValidationError('Pick at least one AI option', 'options');
   const kits = await manager.findBy(TestType, kitIds.map((id) => ({ id })));
@@ -128,14 +130,13 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Asks a training to stop; the trainer honours it between batches. Finished ones refuse. Only its
  * requester or an approver may (operators at the CLI too); a refusal is audited and survives.
  */
 export async function requestCancel(manager: EntityManager, trainingUid: string, actor: Actor, access: { approvers: ReadonlySet<string> }): Promise<ModelTraining> {
-  if (!UUID.test(trainingUid)) throw new NotFoundError('Training', trainingUid);
+  if (!isUuid(trainingUid)) throw new NotFoundError('Training', trainingUid);
   const found = await manager.findOne(ModelTraining, { where: { uid: trainingUid } });
   if (!found) throw new NotFoundError('Training', trainingUid);
   const verdict = checkCancelTraining({ actor, requestedBy: found.requestedBy, approvers: access.approvers });

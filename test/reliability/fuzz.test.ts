@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { sign, SLACK_ENV } from '../helpers/slack.js';
-import { signBody } from '../../src/salesforce/signature.js';
+import { signBody } from '../../src/domain/signature.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { systemActor } from '../../src/services/audit.js';
 import { seededRandom } from '../../src/ml/random.js';

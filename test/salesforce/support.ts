@@ -1,5 +1,5 @@
 // Builders for what Salesforce sends, and small waits, shared by the kit-sync tests.
-import { signBody } from '../../src/salesforce/signature.js';
+import { signBody } from '../../src/domain/signature.js';
 
 export const WEBHOOK_SECRET = 'whsec-test-0123456789abcdef';
 export const OUTBOUND_TOKEN = 'om-token-0123456789abcdef';

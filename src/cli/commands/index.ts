@@ -7,9 +7,10 @@ import { historyCommand } from './history.js';
 import { demoCommand } from './demo.js';
 import { syncCommand } from './sync.js';
 import { cancelCommand } from './cancel.js';
+import { modelCommand } from './model.js';
 import type { CliCommand } from './types.js';
 
-export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, demoCommand, evaluateCommand, evalCocoCommand, cancelCommand];
+export const commands: CliCommand[] = [startCommand, migrateCommand, seedCommand, edgeCommand, historyCommand, syncCommand, demoCommand, evaluateCommand, evalCocoCommand, modelCommand, cancelCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.usage.length));

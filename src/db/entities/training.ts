@@ -60,7 +60,8 @@ export class ModelTraining {
   @Column({ type: 'text', name: 'dataset_name' }) datasetName!: string;
   @Column({ type: 'uuid', name: 'model_id', nullable: true }) modelId!: string | null;
   @Column({ type: 'uuid', name: 'base_model_id', nullable: true }) baseModelId!: string | null;
-  @Column({ type: 'uuid', name: 'hyperparameters_uid' }) hyperparametersUid!: string;
+  /** Null only for imported models (trainer 'import'). */
+  @Column({ type: 'uuid', name: 'hyperparameters_uid', nullable: true }) hyperparametersUid!: string | null;
   @Column({ type: 'uuid', name: 'test_type_ids', array: true, default: () => "'{}'" }) testTypeIds!: string[];
   @Column({ type: 'text' }) mode!: TrainingMode;
   @Column({ type: 'text', default: 'tfjs' }) trainer!: TrainerKind;

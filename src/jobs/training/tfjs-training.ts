@@ -15,6 +15,7 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
   const ds = ctx.db.dataSource;
   const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
   if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
+  if (!training.hyperparametersUid) throw new Error('the training has no hyperparameters (an imported model is not trained here)');
   const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
   const hyperparameters = hyperparametersSchema.parse(hpRow.params);
   // The ML stack (sharp, TF.js) loads when a training runs, not when the worker starts.

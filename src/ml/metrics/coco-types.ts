@@ -126,4 +126,3 @@ export const AREA_RANGES: readonly (readonly [number, number])[] = [
   [32 ** 2, 96 ** 2],
   [96 ** 2, 1e5 ** 2],
 ];
-export const AREA_LABELS = ['all', 'small', 'medium', 'large'] as const;

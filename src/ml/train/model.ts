@@ -45,11 +45,6 @@ export function buildClassifier(spec: ClassifierSpec): tf.Sequential {
   return model;
 }
 
-/** Softmax probabilities, the same tensor the ONNX export outputs. */
-export function predictProbabilities(model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => tf.softmax(model.predict(x) as tf.Tensor2D));
-}
-
 export class BaseModelMismatchError extends Error {
   override name = 'BaseModelMismatchError';
 }

@@ -4,6 +4,7 @@ import type { SlackDeps } from './deps.js';
 import { registerAssayCommand } from './commands/assay.js';
 import { registerModelActions } from './actions/model.js';
 import { registerWizardViews } from './views/wizard.js';
+import { registerImportView } from './views/model-import.js';
 import { registerDecisionViews } from './views/decisions.js';
 import { registerAppHome } from './events/app-home.js';
 import { registerKitOptions } from './options/kits.js';
@@ -12,6 +13,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerAssayCommand(app, deps);
   registerModelActions(app, deps);
   registerWizardViews(app, deps);
+  registerImportView(app, deps);
   registerDecisionViews(app, deps);
   registerAppHome(app, deps);
   registerKitOptions(app, deps);

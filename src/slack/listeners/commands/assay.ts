@@ -19,6 +19,7 @@ import { kitsView, loadingView } from '../../../../views/wizard.js';
 import { escapeMrkdwn } from '../../../../views/mrkdwn.js';
 import { explainMrkdwn, type SlackDeps } from '../deps.js';
 import { openDeployModal, openRollbackModal } from '../actions/model.js';
+import { openImportModal } from '../views/model-import.js';
 
 type Reply = { text: string; blocks?: unknown[] };
 type Handler = (deps: SlackDeps, args: string[], command: SlashCommand) => Promise<Reply | null>;
@@ -104,6 +105,16 @@ export function registerAssayCommand(app: App, deps: SlackDeps): void {
         await openWizard(deps, command);
       } catch (err) {
         await deps.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: explainMrkdwn(deps, err, 'opening the training wizard') }).catch(() => undefined);
+      }
+      return;
+    }
+    if (sub.toLowerCase() === 'import') {
+      // Opened before anything slow: the trigger_id lives 3 s.
+      await ack();
+      try {
+        await openImportModal(deps, { triggerId: command.trigger_id, channel: command.channel_id?.startsWith('D') ? null : command.channel_id });
+      } catch (err) {
+        await deps.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: explainMrkdwn(deps, err, 'opening the import form') }).catch(() => undefined);
       }
       return;
     }

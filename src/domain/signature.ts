@@ -1,4 +1,5 @@
-// HMAC-SHA256 over `timestamp + "." + raw body`, compared in constant time, 5-minute window.
+// Signed webhooks (Salesforce change events, remote trainer callbacks): HMAC-SHA256 over
+// `timestamp + "." + raw body`, compared in constant time, 5-minute window.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_WINDOW_SECONDS = 300;
