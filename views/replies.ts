@@ -1,7 +1,7 @@
 // Short answers to /assay subcommands (ephemeral unless said otherwise), Details and Reject modals.
 import type { KnownBlock, ModalView } from '@slack/types';
 import { capBlocks, context, escapeMrkdwn, input, LIMITS, modal, section, slackDate, userMention } from './blocks.js';
-import { metricLines } from './training-message.js';
+import { metricLines, taskWord } from './training-message.js';
 
 export const USAGE = [
   '*/assay train* — open the training wizard',
@@ -32,18 +32,19 @@ export function kitsReply(kits: { kitId: string; kitName: string; selectableOpti
 export interface ModelLine {
   modelName: string;
   modelVersion: number;
+  task?: 'detect' | 'classify';
   status: string;
   createdAt: Date;
 }
 
 export function modelsReply(models: ModelLine[], kitName?: string): { text: string; blocks: KnownBlock[] } {
   if (models.length === 0) return textReply(kitName ? `No models for ${escapeMrkdwn(kitName)} yet.` : 'No models yet.');
-  const lines = models.map((m) => `• \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion} — ${m.status} — ${slackDate(m.createdAt)}`);
+  const lines = models.map((m) => `• \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion}${m.task ? ` ${taskWord(m.task)}` : ''} — ${m.status} — ${slackDate(m.createdAt)}`);
   return { text: `${models.length} models`, blocks: [section(`*Models${kitName ? ` of ${escapeMrkdwn(kitName)}` : ''}*`), section(lines.join('\n'))] };
 }
 
-export function modelStatusReply(m: { modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; rejectionReason: string | null }) {
-  const lines = [`*Model* \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion}: *${m.status}*`, ...metricLines(m.metrics)];
+export function modelStatusReply(m: { modelName: string; modelVersion: number; task?: 'detect' | 'classify'; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; rejectionReason: string | null }) {
+  const lines = [`*Model* \`${escapeMrkdwn(m.modelName)}\` v${m.modelVersion}${m.task ? ` (${taskWord(m.task)})` : ''}: *${m.status}*`, ...metricLines(m.metrics)];
   if (m.approvedBy) lines.push(`Approved by ${userMention(m.approvedBy)}`);
   if (m.rejectionReason) lines.push(`Rejected: ${escapeMrkdwn(m.rejectionReason)}`);
   return textReply(lines.join('\n'));

@@ -19,7 +19,7 @@ export interface TrainingMessageInput {
   trainingId: string;
   live?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number; etaSeconds?: number };
   model: {
-    id: string; modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null;
+    id: string; modelName: string; modelVersion: number; task?: 'detect' | 'classify'; status: string; metrics: Record<string, unknown> | null;
     /** A detector's class keys (AI option labels) → the options' Salesforce names. */
     classTitles?: Record<string, string | null>;
   } | null;
@@ -27,6 +27,9 @@ export interface TrainingMessageInput {
 }
 
 const STATUS_ICON: Record<string, string> = { queued: ':hourglass:', validating: ':mag:', training: ':gear:', trained: ':white_check_mark:', failed: ':x:', cancelled: ':no_entry_sign:' };
+
+/** What approvers call the two tasks. */
+export const taskWord = (task: 'detect' | 'classify') => (task === 'detect' ? 'detector' : 'classifier');
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
 
@@ -67,11 +70,12 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
   if (t.error) blocks.push(section(`*Error:* ${escapeMrkdwn(t.error).slice(0, 2000)}`));
   if (t.model) {
     const detection = detectionFigures(t.model.metrics);
-    const modelLine = `*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${t.model.status})`;
+    const task = t.model.task ?? (detection ? 'detect' : undefined);
+    const modelLine = `*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${task ? `${taskWord(task)}, ` : ''}${t.model.status})`;
     if (detection) {
       const prev = (t.model.metrics?.previous ?? null) as Record<string, unknown> | null;
       const previous = detectionFigures(prev ? { task: 'detect', ...prev } : null);
-      blocks.push(section(`${modelLine} · detector`, 'metrics'));
+      blocks.push(section(modelLine, 'metrics'));
       blocks.push(...detectorApprovalSection(detection, previous, t.model.classTitles ?? {}, { previousVersion: typeof prev?.modelVersion === 'number' ? prev.modelVersion : null }));
     } else {
       const lines = metricLines(t.model.metrics);

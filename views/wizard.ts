@@ -86,6 +86,8 @@ export interface DatasetViewInput {
   datasetName: string;
   lineage: { name: string; trainingId: string; isNew: boolean };
   latest: { modelName: string; modelVersion: number; status: string } | null;
+  /** The task selected at first. */
+  task: 'detect' | 'classify';
   defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
   /** Caps of the typed fields (src/domain/limits.ts), said in the modal. */
   limits: { datasetName: number; lineageName: number; url: number };
@@ -121,6 +123,15 @@ export function datasetView(v: DatasetViewInput): ModalView {
   } else {
     blocks.push(context('Base model: none, this is the first model of these options, trained from scratch.'));
   }
+  const taskOptions: MrkdwnOption[] = [
+    { text: mr('*Detector*'), description: plain('Finds the options in the whole photo (boxes). Judged by mAP.', 75), value: 'detect' },
+    { text: mr('*Classifier*'), description: plain('Reads each annotated box crop. Judged by accuracy.', 75), value: 'classify' },
+  ];
+  blocks.push(
+    input('task', 'What should the model do?', { type: 'radio_buttons', action_id: 'value', options: taskOptions, initial_option: taskOptions.find((o) => o.value === v.task) }, {
+      hint: 'The hyperparameters below are filled in for the task picked first; a detector needs an image size that is a multiple of 16.',
+    }),
+  );
   blocks.push(
     divider(),
     section('*Hyperparameters* (defaults filled in)'),

@@ -302,6 +302,8 @@ export const steps: Step[] = [
       const answers: Record<string, InputAnswer> = {
         dataset_file: { files: [file] },
         dataset_url: null,
+        // The demo's story is still the crop classifier (the wizard now offers a detector first).
+        task: 'classify',
         hp_epochs: String(s.opts.epochs),
         hp_image_size: String(s.opts.imageSize),
         hp_batch_size: '32',
@@ -466,7 +468,7 @@ export const steps: Step[] = [
       if (ackError(reply)) throw new Error(ackError(reply)!);
       const view = await waitForView(s, 'wizard_dataset');
       const file = s.h.recorder.addFile('traffic-panels-v2.coco.json', s.cocoBytes!);
-      const answers: Record<string, InputAnswer> = { dataset_file: { files: [file] }, dataset_url: null, version_choice: 'new_version', hp_epochs: String(s.opts.epochs), hp_image_size: String(s.opts.imageSize), hp_batch_size: '32', hp_learning_rate: '0.003' };
+      const answers: Record<string, InputAnswer> = { dataset_file: { files: [file] }, dataset_url: null, version_choice: 'new_version', task: 'classify', hp_epochs: String(s.opts.epochs), hp_image_size: String(s.opts.imageSize), hp_batch_size: '32', hp_learning_rate: '0.003' };
       reply = await s.h.users.requester.submit(view, answers, 'chooses "New version" (fine-tune from the deployed model) and presses Train');
       if (ackError(reply)) throw new Error(ackError(reply)!);
       const first = s.trainingUid;

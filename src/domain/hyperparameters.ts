@@ -16,6 +16,8 @@ export const hyperparametersSchema = z
 export type HyperparameterSet = z.infer<typeof hyperparametersSchema>;
 
 export const DEFAULT_HYPERPARAMETERS: HyperparameterSet = { epochs: 10, batchSize: 32, learningRate: 0.001, imageSize: 64 };
+/** The detector trainer's measured defaults (DEFAULT_DETECTOR_HYPERPARAMETERS in src/ml/train/detector/trainer.ts). */
+export const DEFAULT_DETECTOR_HYPERPARAMETERS: HyperparameterSet = { epochs: 40, batchSize: 8, learningRate: 0.006, imageSize: 160 };
 
 /** JSON with keys sorted at every level and no whitespace: equal values, equal text. */
 export function canonicalJson(value: unknown): string {

@@ -12,3 +12,4 @@ export * from './limits.js';
 export * from './clock.js';
 export * from './ids.js';
 export * from './signature.js';
+export * from './model-task.js';

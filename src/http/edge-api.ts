@@ -68,6 +68,35 @@ const deploymentView = z.object({
   retryCount: z.number().int(),
   error: z.string().nullable(),
 });
+const size = z.object({ height: z.number().int(), width: z.number().int() });
+const detectRuntime = z
+  .object({
+    task: z.literal('detect'),
+    format: z.literal('onnx'),
+    input: z.object({ name: z.string(), shape: z.array(z.number().int()).describe('[1, 3, H, W]'), dtype: z.literal('float32'), layout: z.literal('NCHW'), colour: z.literal('RGB') }),
+    inputSize: size,
+    classNames: z.array(z.string()).describe('Class names in the order of the output’s score rows'),
+    preprocess: z.object({ resize: z.literal('letterbox'), padValue: z.number().describe('114'), scale: z.number().describe('1/255') }),
+    postprocess: z.object({
+      output: z.object({ name: z.string(), shape: z.array(z.number().int()).describe('[1, 4 + classes, candidates]'), rows: z.string() }),
+      confThreshold: z.number(),
+      iouThreshold: z.number(),
+      nms: z.literal('class-aware'),
+      maxDetections: z.number().int(),
+    }),
+  })
+  .describe('Ultralytics-layout detector: letterbox to inputSize (pad 114), RGB /255 NCHW; boxes cx, cy, w, h in input pixels, class-aware NMS');
+const classifyRuntime = z
+  .object({
+    task: z.literal('classify'),
+    format: z.literal('onnx'),
+    input: z.object({ name: z.string(), shape: z.array(z.number().int()).nullable().describe('[1, S, S, 3]'), dtype: z.literal('float32'), layout: z.literal('NHWC'), colour: z.literal('RGB') }),
+    inputSize: size.nullable(),
+    classNames: z.array(z.string()).describe('Labels in the order of the output’s probabilities'),
+    preprocess: z.object({ resize: z.string(), scale: z.number() }),
+    postprocess: z.object({ output: z.object({ name: z.string(), shape: z.tuple([z.literal('N'), z.number().int()]) }), kind: z.string() }),
+  })
+  .describe('Crop classifier: the annotation box stretched to inputSize, RGB /255 NHWC; softmax output');
 const assignmentsBody = z.object({
   edge: z.string(),
   assignments: z.array(
@@ -80,7 +109,9 @@ const assignmentsBody = z.object({
       modelId: z.uuid(),
       modelName: z.string(),
       version: z.number().int(),
-      kind: z.enum(['classifier', 'detector']),
+      task: z.enum(['detect', 'classify']),
+      kind: z.enum(['classifier', 'detector']).describe('Older name of task (classifier = classify, detector = detect)'),
+      runtime: z.union([detectRuntime, classifyRuntime]).nullable().describe('What the edge needs to run the model; null only for legacy detector rows'),
       labels: z.array(z.string()),
       sha256: z.string().nullable(),
       size: z.number().int().nullable(),

@@ -3,7 +3,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AssayEvents } from '../app/events.js';
 import { Approval, Model, ModelTraining, TestType } from '../db/entities/index.js';
-import { checkApproverAction, checkLength, comparableMetrics, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction } from '../domain/index.js';
+import { checkApproverAction, checkLength, comparableMetrics, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction, type ModelTask } from '../domain/index.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
@@ -114,6 +114,7 @@ export interface ModelSummary {
   id: string;
   modelName: string;
   modelVersion: number;
+  task: ModelTask;
   status: string;
   metrics: Record<string, unknown> | null;
   createdAt: Date;
@@ -124,13 +125,14 @@ export interface ModelSummary {
   rejectionReason: string | null;
 }
 
-const summarySql = `SELECT m.id, m.model_name, m.model_version, m.status, m.metrics, m.created_at, m.training_uid, m.approved_by, m.approved_at, m.rejection_reason, t.requested_by
+const summarySql = `SELECT m.id, m.model_name, m.model_version, m.task, m.status, m.metrics, m.created_at, m.training_uid, m.approved_by, m.approved_at, m.rejection_reason, t.requested_by
   FROM models m LEFT JOIN model_trainings t ON t.uid = m.training_uid`;
-type SummaryRow = { id: string; model_name: string; model_version: number; status: string; metrics: Record<string, unknown> | null; created_at: Date; training_uid: string | null; approved_by: string | null; approved_at: Date | null; rejection_reason: string | null; requested_by: string | null };
+type SummaryRow = { id: string; model_name: string; model_version: number; task: ModelTask; status: string; metrics: Record<string, unknown> | null; created_at: Date; training_uid: string | null; approved_by: string | null; approved_at: Date | null; rejection_reason: string | null; requested_by: string | null };
 const toSummary = (r: SummaryRow): ModelSummary => ({
   id: r.id,
   modelName: r.model_name,
   modelVersion: Number(r.model_version),
+  task: r.task,
   status: r.status,
   metrics: comparableMetrics(r.metrics),
   createdAt: new Date(r.created_at),

@@ -4,7 +4,7 @@ import { isUuid } from '../domain/ids.js';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model } from '../db/entities/index.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type DeploymentStatus } from '../domain/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type DeploymentStatus, type ModelRuntime, type ModelTask } from '../domain/index.js';
 import type { AssayEvents } from '../app/events.js';
 import type { Notifier } from '../app/notifier.js';
 import { writeAudit, type Actor } from './audit.js';
@@ -77,7 +77,11 @@ export interface EdgeAssignment {
   modelId: string;
   modelName: string;
   version: number;
+  task: ModelTask;
+  /** Older name of the task, kept for edges built before tasks existed. */
   kind: 'classifier' | 'detector';
+  /** What the edge needs to run the model: input, class names in output order, pre/post-processing. */
+  runtime: ModelRuntime | null;
   labels: string[];
   sha256: string | null;
   size: number | null;
@@ -90,7 +94,7 @@ export interface EdgeAssignment {
 export async function edgeAssignments(manager: EntityManager, edge: EdgeServer): Promise<EdgeAssignment[]> {
   const rows: Record<string, any>[] = await manager.query(
     `SELECT t.id AS test_type_id, t.kit_id, t.kit_name, o.uid AS ai_option_uid, o.name AS option_name,
-            m.id AS model_id, m.model_name, m.model_version, m.kind, m.labels, m.artifact_sha256, m.artifact_size,
+            m.id AS model_id, m.model_name, m.model_version, m.task, m.runtime, m.labels, m.artifact_sha256, m.artifact_size,
             a.activated_at, d.id AS deployment_id, d.status AS deployment_status
        FROM model_test_types a
        JOIN models m ON m.id = a.model_id
@@ -112,7 +116,9 @@ export async function edgeAssignments(manager: EntityManager, edge: EdgeServer):
     modelId: r.model_id,
     modelName: r.model_name,
     version: Number(r.model_version),
-    kind: r.kind,
+    task: r.task,
+    kind: r.task === 'detect' ? 'detector' : 'classifier',
+    runtime: r.runtime ?? null,
     labels: r.labels,
     sha256: r.artifact_sha256,
     size: r.artifact_size == null ? null : Number(r.artifact_size),

@@ -13,6 +13,7 @@ import { readOnnxMetadata } from '../ml/onnx/read.js';
 import { readArtifact, type ArtifactStore } from '../storage/artifact-store.js';
 import { systemActor } from './audit.js';
 import { readSnapshot, snapshotImageLoader } from './dataset-snapshot.js';
+import { storeDetectionPreview } from './detection-preview.js';
 import { transition } from './transitions.js';
 
 export interface EvaluationOutcome {
@@ -65,6 +66,7 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
 
   try {
     if (!dataset?.storagePath) throw new Error('the model has no validated dataset snapshot to evaluate on');
+    if (model.task === 'detect') return await evaluateDetectorModel(ds, store, model, dataset, evaluation.uid, started);
     const bytes = await modelArtifactBytes(store, model);
     const meta = readOnnxMetadata(bytes); // CorruptArtifactError on undecodable bytes
     const snapshot = await readSnapshot(store, dataset.storagePath);
@@ -98,6 +100,7 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
     });
     return { modelId, evaluationUid: evaluation.uid, status: 'completed', metrics: summary, error: null };
   } catch (e) {
+    // A detector that does not fit says so in its own words (DetectorLayoutError, DetectionDatasetError).
     const error = `${(e as Error).name === 'Error' ? '' : `${(e as Error).name}: `}${(e as Error).message}`.slice(0, 2000);
     const end = new Date();
     await ds.transaction(async (tx) => {
@@ -106,4 +109,49 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
     });
     return { modelId, evaluationUid: evaluation.uid, status: 'failed', metrics: null, error };
   }
+}
+
+/**
+ * A detector on the dataset's test split: the stored ONNX bytes through evaluateDetector (letterbox,
+ * NMS, pycocotools-exact COCO stats). The model row keeps the DetectionMetrics as they are (task,
+ * the 12 stats, per_class, images, detections) plus mAP50-95 (= AP) and mAP50 (= AP50).
+ */
+async function evaluateDetectorModel(ds: DataSource, store: ArtifactStore, model: Model, dataset: Dataset, evaluationUid: string, started: Date): Promise<EvaluationOutcome> {
+  const bytes = await modelArtifactBytes(store, model);
+  const snapshot = await readSnapshot(store, dataset.storagePath!);
+  const { evaluateDetector, DetectionDatasetError } = await import('../ml/detect/evaluate.js');
+  // A class with no box anywhere is a dataset problem; one missing only from the test split is
+  // reported with AP -1 (pycocotools' "not measured") rather than failing the whole evaluation.
+  const withBoxes = new Set(snapshot.annotations.map((a) => String(a.category_id)));
+  const names = model.runtime?.classNames ?? model.labels;
+  const empty = snapshot.categories.filter((c) => names.includes(c.name) && !withBoxes.has(String(c.id))).map((c) => `'${c.name}'`);
+  if (empty.length) throw new DetectionDatasetError(`the dataset has no boxes of ${empty.join(', ')}, so the detector cannot be measured on ${empty.length > 1 ? 'them' : 'it'}`);
+  const images = snapshot.images.filter((i) => i.split === 'test');
+  if (images.length === 0) throw new DetectionDatasetError('the dataset has no test images');
+  const ids = new Set(images.map((i) => String(i.id)));
+  const testSplit = { images, annotations: snapshot.annotations.filter((a) => ids.has(String(a.image_id))), categories: snapshot.categories };
+  const result = await evaluateDetector(bytes, testSplit, snapshotImageLoader(store), { allowClassesWithoutBoxes: true });
+  const m = result.metrics;
+  // The approval card's picture (posted in the thread on evaluation.completed); failing to draw it
+  // costs the picture, never the evaluation.
+  const previewPath = await storeDetectionPreview(store, testSplit, result.detections, snapshotImageLoader(store)).catch(() => null);
+  const summary: Record<string, unknown> = {
+    ...m,
+    'mAP50-95': m.AP,
+    mAP50: m.AP50,
+    split: 'test',
+    evaluationUid,
+    datasetSha256: dataset.sha256,
+    artifactSha256: model.artifactSha256,
+    imagesPerSecond: result.timing.imagesPerSecond,
+    ...(previewPath ? { previewPath } : {}),
+    previous: await previousMetrics(ds, model),
+  };
+  const end = new Date();
+  await ds.transaction(async (tx) => {
+    await tx.update(Evaluation, { uid: evaluationUid }, { status: 'completed', endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), metrics: { ...m } as never, logs: `evaluated ${m.images} test images, ${m.detections} detections\n` });
+    await tx.update(Model, { id: model.id }, { metrics: summary as never });
+    await transition(tx, 'model', model.id, 'pending_approval', systemActor, {}, { evaluationUid, mAP50: m.AP50, 'mAP50-95': m.AP });
+  });
+  return { modelId: model.id, evaluationUid, status: 'completed', metrics: summary, error: null };
 }

@@ -2,13 +2,14 @@
 // who deployed it and who approved it. Built from model_activation_events (append-only,
 // written by a trigger on every activation change) plus the models' approval decisions.
 import type { EntityManager } from 'typeorm';
-import { NotFoundError, ValidationError } from '../domain/index.js';
+import { NotFoundError, taskLabel, ValidationError, type ModelTask } from '../domain/index.js';
 import { getKit } from './catalog-service.js';
 
 export interface PromotionInterval {
   modelId: string;
   modelName: string;
   modelVersion: number;
+  modelTask: ModelTask;
   modelStatus: string;
   /** When it became the active model of the kit option. */
   from: Date;
@@ -65,11 +66,11 @@ export async function promotionHistory(manager: EntityManager, kit: string, at: 
     [k.id, at, picked.map((o) => o.uid)],
   );
   const modelIds = [...new Set(events.map((e) => e.model_id))];
-  const models: { id: string; model_name: string; model_version: number; status: string; approved_by: string | null; approved_at: Date | null; decided_by: string | null; decided_at: Date | null }[] =
+  const models: { id: string; model_name: string; model_version: number; task: ModelTask; status: string; approved_by: string | null; approved_at: Date | null; decided_by: string | null; decided_at: Date | null }[] =
     modelIds.length === 0
       ? []
       : await manager.query(
-          `SELECT m.id, m.model_name, m.model_version, m.status, m.approved_by, m.approved_at, a.actor AS decided_by, a.created_at AS decided_at
+          `SELECT m.id, m.model_name, m.model_version, m.task, m.status, m.approved_by, m.approved_at, a.actor AS decided_by, a.created_at AS decided_at
              FROM models m
              LEFT JOIN approvals a ON a.model_id = m.id AND a.kind = 'decision' AND a.decision = 'approved'
             WHERE m.id = ANY($1::uuid[])`,
@@ -89,6 +90,7 @@ export async function promotionHistory(manager: EntityManager, kit: string, at: 
           modelId: e.model_id,
           modelName: m.model_name,
           modelVersion: Number(m.model_version),
+          modelTask: m.task,
           modelStatus: m.status,
           from: when,
           to: null,
@@ -119,18 +121,18 @@ function table(header: string[], rows: string[][]): string {
 /** Plain-text tables (CLI; Slack wraps it in a code block). */
 export function formatPromotionHistory(h: PromotionHistory): string {
   const now = table(
-    ['OPTION', 'ACTIVE MODEL', 'VERSION', 'SINCE', 'DEPLOYED BY', 'APPROVED BY'],
+    ['OPTION', 'ACTIVE MODEL', 'VERSION', 'TASK', 'SINCE', 'DEPLOYED BY', 'APPROVED BY'],
     h.options.map((o) => {
       const a = o.activeAt;
-      return [o.optionName, a?.modelName ?? '(none)', a ? `v${a.modelVersion}` : '', iso(a?.from ?? null), a?.deployedBy ?? '', a?.approvedBy ?? ''];
+      return [o.optionName, a?.modelName ?? '(none)', a ? `v${a.modelVersion}` : '', a ? taskLabel(a.modelTask) : '', iso(a?.from ?? null), a?.deployedBy ?? '', a?.approvedBy ?? ''];
     }),
   );
   const steps = h.options.flatMap((o) => o.timeline.map((t) => ({ o, t })));
   steps.sort((x, y) => x.t.from.getTime() - y.t.from.getTime() || x.o.optionName.localeCompare(y.o.optionName));
   const timeline = steps.length
     ? table(
-        ['FROM', 'TO', 'OPTION', 'MODEL', 'DEPLOYED BY', 'APPROVED BY'],
-        steps.map(({ o, t }) => [iso(t.from), t.to ? iso(t.to) : '(active)', o.optionName, t.modelName, t.deployedBy ?? '', t.approvedBy ?? '']),
+        ['FROM', 'TO', 'OPTION', 'MODEL', 'TASK', 'DEPLOYED BY', 'APPROVED BY'],
+        steps.map(({ o, t }) => [iso(t.from), t.to ? iso(t.to) : '(active)', o.optionName, t.modelName, taskLabel(t.modelTask), t.deployedBy ?? '', t.approvedBy ?? '']),
       )
     : 'No model was ever active for this kit before that moment.';
   return `Kit ${h.kit.kitId} "${h.kit.kitName}" at ${iso(h.at)}\n\n${now}\n\nPromotion history:\n${timeline}\n`;

@@ -19,6 +19,7 @@ import {
   validateDatasetName,
   validateLineageName,
   ValidationError,
+  detectRuntime,
 } from '../domain/index.js';
 import { JOBS } from '../jobs/names.js';
 import type { JobQueue } from '../jobs/job-system.js';
@@ -95,12 +96,12 @@ export function checkClassesInDataset(names: readonly string[], coco: Pick<Coco,
   throw new ValidationError(`Model class${missing.length > 1 ? 'es' : ''} missing from the dataset's categories: ${missing.join(', ')} (the dataset has: ${have})`, 'dataset');
 }
 
-/**
- * What is task-specific on an imported version, in one place. The model's `task` column and
- * its runtime descriptor (issue 11 item 1) land separately; they go here.
- */
-function taskFields(_info: DetectorInfo): Pick<NewModelVersion, 'kind'> {
-  return { kind: 'detector' };
+/** An imported version is a detector; its runtime descriptor comes from the file's own layout. */
+function taskFields(info: DetectorInfo): Pick<NewModelVersion, 'task' | 'runtime'> {
+  return {
+    task: 'detect',
+    runtime: detectRuntime({ inputSize: info.inputSize, classNames: info.names, candidates: info.candidates, inputName: info.inputName, outputName: info.outputName }),
+  };
 }
 
 async function resolveLineage(manager: EntityManager, ref: string): Promise<TrainingLineage> {
@@ -222,7 +223,7 @@ export async function importModel(ds: DataSource, deps: ImportDeps, req: ImportR
       tx.create(ModelTraining, {
         lineageId: lineage.id, datasetId: dataset.id, datasetName, hyperparametersUid: null, testTypeIds: target.kitIds,
         // An imported model starts from nothing Assay made: a new lineage's first model, else a retrain.
-        mode: previous ? 'retrain' : 'new', trainer: 'import', status: 'queued', totalEpochs: 1,
+        mode: previous ? 'retrain' : 'new', trainer: 'import', task: 'detect', status: 'queued', totalEpochs: 1,
         requestedBy: req.requestedBy, slackChannel: req.slackChannel ?? null,
       }),
     );

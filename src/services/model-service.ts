@@ -2,7 +2,7 @@
 // database, so two trainings finishing at once get distinct versions.
 import type { EntityManager } from 'typeorm';
 import { Model, TrainingLineage } from '../db/entities/index.js';
-import { modelName, NotFoundError } from '../domain/index.js';
+import { classifyRuntime, modelName, NotFoundError, type ModelRuntime, type ModelTask } from '../domain/index.js';
 import { writeAudit, type Actor } from './audit.js';
 import { returnedRows } from '../db/returned-rows.js';
 
@@ -10,7 +10,10 @@ export interface NewModelVersion {
   lineageId: string;
   trainingUid: string | null;
   labels: string[];
-  kind?: 'classifier' | 'detector';
+  /** Default 'classify'. A detector must come with its runtime (the output shape is not derivable here). */
+  task?: ModelTask;
+  /** Default for a classifier: the descriptor its export implies (classifyRuntime). */
+  runtime?: ModelRuntime | null;
   inputShape?: number[] | null;
   hyperparametersUid?: string | null;
   baseModelId?: string | null;
@@ -33,13 +36,18 @@ export async function nextModelVersion(manager: EntityManager, lineageId: string
 }
 
 export async function createModelVersion(manager: EntityManager, input: NewModelVersion, actor: Actor): Promise<Model> {
+  const task = input.task ?? 'classify';
+  const runtime = input.runtime ?? (task === 'classify' ? classifyRuntime({ labels: input.labels, inputShape: input.inputShape ?? null }) : null);
+  if (!runtime) throw new Error('a detector model version needs its runtime descriptor');
+  if (runtime.task !== task) throw new Error(`runtime descriptor is for '${runtime.task}', the model version is '${task}'`);
   const { version, lineage } = await nextModelVersion(manager, input.lineageId);
   const model = manager.create(Model, {
     lineageId: input.lineageId,
     trainingUid: input.trainingUid,
     modelVersion: version,
     modelName: modelName(lineage.name, lineage.trainingId, version),
-    kind: input.kind ?? 'classifier',
+    task,
+    runtime,
     labels: input.labels,
     inputShape: input.inputShape ?? null,
     hyperparametersUid: input.hyperparametersUid ?? null,
@@ -55,7 +63,7 @@ export async function createModelVersion(manager: EntityManager, input: NewModel
     action: 'model.created',
     entityType: 'model',
     entityId: saved.id,
-    details: { modelName: saved.modelName, version, lineageId: input.lineageId, trainingUid: input.trainingUid },
+    details: { modelName: saved.modelName, version, task, lineageId: input.lineageId, trainingUid: input.trainingUid },
   });
   return saved;
 }

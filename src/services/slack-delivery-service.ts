@@ -4,7 +4,7 @@ import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { LessThan } from 'typeorm';
 import { ModelTraining, SlackDelivery } from '../db/entities/index.js';
-import { comparableMetrics } from '../domain/index.js';
+import { comparableMetrics, type ModelTask } from '../domain/index.js';
 import { returnedRows } from '../db/returned-rows.js';
 
 /** True the first time `key` is seen (this delivery should act), false for a redelivery. */
@@ -42,7 +42,7 @@ export interface TrainingCard {
   lineageName: string;
   trainingId: string;
   createdAt: Date;
-  model: { id: string; modelName: string; modelVersion: number; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; approvedAt: Date | null; rejectionReason: string | null;
+  model: { id: string; modelName: string; modelVersion: number; task: ModelTask; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; approvedAt: Date | null; rejectionReason: string | null;
     /** A detector's class keys → the AI options' Salesforce names (detectors only). */
     classTitles?: Record<string, string | null> } | null;
   decision: { decision: string; actor: string; at: Date; comment: string | null } | null;
@@ -50,7 +50,7 @@ export interface TrainingCard {
 
 const cardSql = `SELECT t.uid, t.status, t.progress, t.current_epoch, t.total_epochs, t.dataset_name, t.requested_by, t.training_error, t.slack_channel, t.slack_ts, t.created_at,
     l.name AS lineage_name, l.training_id,
-    m.id AS model_id, m.labels AS model_labels, m.model_name, m.model_version, m.status AS model_status, m.metrics, m.approved_by, m.approved_at, m.rejection_reason,
+    m.id AS model_id, m.labels AS model_labels, m.model_name, m.model_version, m.task AS model_task, m.status AS model_status, m.metrics, m.approved_by, m.approved_at, m.rejection_reason,
     a.decision, a.actor AS decided_by, a.created_at AS decided_at, a.comment AS decision_comment
   FROM model_trainings t
   JOIN training_lineages l ON l.id = t.lineage_id
@@ -73,7 +73,7 @@ function toCard(r: Record<string, any>): TrainingCard {
     trainingId: r.training_id,
     createdAt: new Date(r.created_at),
     model: r.model_id
-      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), status: r.model_status, metrics: comparableMetrics(r.metrics), approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
+      ? { id: r.model_id, modelName: r.model_name, modelVersion: Number(r.model_version), task: r.model_task, status: r.model_status, metrics: comparableMetrics(r.metrics), approvedBy: r.approved_by, approvedAt: r.approved_at ? new Date(r.approved_at) : null, rejectionReason: r.rejection_reason }
       : null,
     decision: r.decision ? { decision: r.decision, actor: r.decided_by, at: new Date(r.decided_at), comment: r.decision_comment } : null,
   };

@@ -3,7 +3,7 @@
 // Every status change goes through transition() (row lock, state machine, audit).
 import type { DataSource, EntityManager } from 'typeorm';
 import { Dataset, ModelTraining, type EpochMetrics } from '../db/entities/index.js';
-import { NotFoundError } from '../domain/index.js';
+import { NotFoundError, type ModelRuntime, type ModelTask } from '../domain/index.js';
 import type { ValidationReport } from '../datasets/validation-report.js';
 import { writeAudit, systemActor, type Actor } from './audit.js';
 import { createModelVersion } from './model-service.js';
@@ -132,8 +132,8 @@ export async function beginTraining(ds: DataSource, uid: string): Promise<'start
 export async function recordEpoch(ds: DataSource, uid: string, m: EpochMetrics & { totalEpochs?: number }): Promise<boolean> {
   const total = m.totalEpochs ?? (await getTraining(ds.manager, uid)).totalEpochs;
   const progress = Math.min(1, Math.max(0, m.epoch / total));
-  const entry: EpochMetrics = { epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, ...(m.valLoss != null ? { valLoss: m.valLoss } : {}), ...(m.valAccuracy != null ? { valAccuracy: m.valAccuracy } : {}) };
-  const line = `epoch ${m.epoch}/${total} loss=${m.loss.toFixed(4)} acc=${m.accuracy.toFixed(3)}${m.valAccuracy != null ? ` val_acc=${m.valAccuracy.toFixed(3)}` : ''}`;
+  const entry: EpochMetrics = { epoch: m.epoch, loss: m.loss, ...(m.accuracy != null ? { accuracy: m.accuracy } : {}), ...(m.valMap50 != null ? { valMap50: m.valMap50 } : {}), ...(m.valLoss != null ? { valLoss: m.valLoss } : {}), ...(m.valAccuracy != null ? { valAccuracy: m.valAccuracy } : {}) };
+  const line = `epoch ${m.epoch}/${total} loss=${m.loss.toFixed(4)}${m.accuracy != null ? ` acc=${m.accuracy.toFixed(3)}` : ''}${m.valMap50 != null ? ` val_mAP50=${m.valMap50.toFixed(3)}` : ''}${m.valAccuracy != null ? ` val_acc=${m.valAccuracy.toFixed(3)}` : ''}`;
   const rows: { cancel_requested: boolean }[] = await ds.query(
     `UPDATE model_trainings SET current_epoch = GREATEST(current_epoch, $2), progress = $3, metrics = metrics || $4::jsonb,
        training_logs = training_logs || $5, updated_at = now()
@@ -156,6 +156,9 @@ export interface TrainedArtifact {
   labels: string[];
   inputShape: number[] | null;
   beamModelPath?: string | null;
+  /** Default: a classifier. A detector comes with its runtime descriptor. */
+  task?: ModelTask;
+  runtime?: ModelRuntime | null;
 }
 
 /** training → trained with a new model version (draft) made from the stored artifact. */
@@ -172,6 +175,8 @@ export async function finishTraining(ds: DataSource, uid: string, artifact: Trai
         trainingUid: uid,
         labels: artifact.labels,
         inputShape: artifact.inputShape,
+        task: artifact.task,
+        runtime: artifact.runtime ?? null,
         hyperparametersUid: t.hyperparametersUid,
         baseModelId: t.baseModelId,
         s3ModelPath: artifact.path,

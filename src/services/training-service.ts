@@ -15,6 +15,7 @@ import {
   ValidationError,
   ConflictError,
   NotFoundError,
+  type ModelTask,
   type VersionChoice,
   type VersionDecision,
 } from '../domain/index.js';
@@ -35,6 +36,8 @@ export interface TrainingRequest {
   /** Name of a new lineage (ignored when the options already have one); default: suggested from the options. */
   lineageName?: string;
   trainer?: 'tfjs' | 'remote';
+  /** Default 'classify' (what requests without a task trained before tasks existed). */
+  task?: ModelTask;
   requestedBy: string;
   slackChannel?: string | null;
 }
@@ -95,7 +98,13 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
       return { decision, training: null, dataset: null, lineageId: lineage.id };
     }
 
+    const task = req.task ?? 'classify';
+    // Fine-tuning starts from the base's weights: it must be a model of the same task.
+    if (decision.mode === 'new_version' && latest && latest.task !== task) {
+      throw new ValidationError(`A new version fine-tunes from ${latest.modelName}, a ${latest.task === 'detect' ? 'detector' : 'classifier'}: pick Retrain to train a ${task === 'detect' ? 'detector' : 'classifier'} from scratch`, 'task');
+    }
     const hp = await getOrCreateHyperparameters(tx, req.hyperparameters);
+    if (task === 'detect') checkDetectorHyperparameters(hp.params as { imageSize: number });
     let dataset: Dataset;
     try {
       dataset = await tx.save(Dataset, tx.create(Dataset, { name: datasetName, lineageId: lineage.id, source: req.dataset.source, sourceUri: req.dataset.uri, status: 'pending', createdBy: req.requestedBy }));
@@ -114,6 +123,7 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
         testTypeIds: kits.map((k) => k.id),
         mode: decision.mode!,
         trainer: req.trainer ?? 'tfjs',
+        task,
         status: 'queued',
         totalEpochs: (hp.params as { epochs: number }).epochs,
         requestedBy: req.requestedBy,
@@ -124,12 +134,16 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
       action: 'training.queued',
       entityType: 'training',
       entityId: training.uid,
-      details: { lineageId: lineage.id, trainingId: lineage.trainingId, mode: training.mode, datasetName, kits: kits.map((k) => k.kitId), options: options.map((o) => o.name) },
+      details: { lineageId: lineage.id, trainingId: lineage.trainingId, mode: training.mode, task, datasetName, kits: kits.map((k) => k.kitId), options: options.map((o) => o.name) },
     });
     return { decision, training, dataset, lineageId: lineage.id };
   });
 }
 
+/** The detector's input is a multiple of its largest stride (16), at least 64 px (src/ml/train/detector). */
+function checkDetectorHyperparameters(hp: { imageSize: number }): void {
+  if (hp.imageSize < 64 || hp.imageSize % 16 !== 0) throw new ValidationError('A detector needs an image size that is a multiple of 16, from 64 to 512 (160 is the default)', 'hp_image_size');
+}
 
 /**
  * Asks a training to stop; the trainer honours it between batches. Finished ones refuse. Only its

@@ -4,7 +4,9 @@
 import type { EntityManager } from 'typeorm';
 import type { WizardSession } from '../db/entities/index.js';
 import {
+  DEFAULT_DETECTOR_HYPERPARAMETERS,
   DEFAULT_HYPERPARAMETERS,
+  isModelTask,
   FIELD_LIMITS,
   generateDatasetName,
   lineageKey,
@@ -14,6 +16,7 @@ import {
   usableModel,
   ValidationError,
   type HyperparameterSet,
+  type ModelTask,
   type VersionChoice,
 } from '../domain/index.js';
 import type { Actor } from './audit.js';
@@ -116,6 +119,8 @@ export interface DatasetStepData {
   /** The lineage the training goes into: its name is editable while it is new. */
   lineage: { name: string; trainingId: string; isNew: boolean };
   latest: { id: string; modelName: string; modelVersion: number; status: string } | null;
+  /** The task offered first: the lineage's latest model's, else a detector (COCO datasets carry boxes). */
+  task: ModelTask;
   defaults: HyperparameterSet;
 }
 
@@ -128,11 +133,13 @@ export async function datasetStep(manager: EntityManager, session: WizardSession
   const base = generateDatasetName({ kitNames, optionNames: options.map((o) => o.name), trainingId: lineage?.trainingId ?? trainingIdFor(lineageKey(state.optionUids ?? [])), on: now });
   const taken: { name: string }[] = await manager.query(`SELECT name FROM datasets WHERE name LIKE $1`, [`${base.slice(0, 90).replace(/[%_\\]/g, (c) => '\\' + c)}%`]);
   const trainingId = lineage?.trainingId ?? trainingIdFor(lineageKey(state.optionUids ?? []));
+  const defaultTask: ModelTask = latest?.task ?? 'detect';
   return {
     datasetName: uniqueDatasetName(base, new Set(taken.map((t) => t.name))),
     lineage: { name: lineage?.name ?? suggestLineageName(options.map((o) => o.name)), trainingId, isNew: !lineage },
     latest: latest && usableModel(latest) ? { id: latest.id, modelName: latest.modelName, modelVersion: latest.modelVersion, status: latest.status } : null,
-    defaults: DEFAULT_HYPERPARAMETERS,
+    task: defaultTask,
+    defaults: defaultTask === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS,
   };
 }
 
@@ -153,6 +160,8 @@ export interface DatasetSubmission {
   url?: string | null;
   hyperparameters: Record<'epochs' | 'batchSize' | 'learningRate' | 'imageSize', string | undefined>;
   versionChoice?: VersionChoice;
+  /** The wizard's task radio; absent (older clients): a classifier, as before tasks existed. */
+  task?: string | null;
   requestedBy: string;
   slackChannel: string | null;
 }
@@ -164,9 +173,11 @@ const HP_FIELDS = {
   imageSize: { block: 'hp_image_size', int: true, min: 8, max: 512 },
 } as const;
 
-function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; source: { source: 'upload' | 'url'; uri: string } | null; errors: Record<string, string> } {
+function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; task: ModelTask; source: { source: 'upload' | 'url'; uri: string } | null; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
-  const hp = { ...DEFAULT_HYPERPARAMETERS } as Record<string, number>;
+  const task: ModelTask = input.task == null || input.task === '' ? 'classify' : isModelTask(input.task) ? input.task : 'classify';
+  if (input.task && !isModelTask(input.task)) errors.task = 'Pick Detector or Classifier';
+  const hp = { ...(task === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS) } as Record<string, number>;
   for (const [key, f] of Object.entries(HP_FIELDS)) {
     const raw = input.hyperparameters[key as keyof typeof HP_FIELDS];
     if (raw === undefined || raw.trim() === '') continue;
@@ -203,13 +214,13 @@ function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; 
   } else {
     errors.dataset_url = 'Upload the dataset JSON above or paste its https URL here';
   }
-  return { hp: hp as HyperparameterSet, source, errors };
+  return { hp: hp as HyperparameterSet, task, source, errors };
 }
 
 /** The last step: everything is validated, then the training is created in one transaction. */
 export async function submitDataset(manager: EntityManager, session: WizardSession, input: DatasetSubmission, actor: Actor, ttl: number): Promise<TrainingCreated> {
   const state = stateOf(session);
-  const { hp, source, errors } = checkDatasetFields(input);
+  const { hp, task, source, errors } = checkDatasetFields(input);
   if (Object.keys(errors).length || !source) throw new WizardFieldErrors(errors);
   let created: TrainingCreated;
   try {
@@ -222,6 +233,7 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
         ...(input.lineageName ? { lineageName: input.lineageName } : {}),
         dataset: source,
         hyperparameters: hp,
+        task,
         versionChoice: input.versionChoice,
         requestedBy: input.requestedBy,
         slackChannel: input.slackChannel,
@@ -231,7 +243,7 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
   } catch (e) {
     // Map the service's field names onto this step's blocks; earlier steps' problems say so.
     if (e instanceof ValidationError && !(e instanceof WizardFieldErrors)) {
-      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
+      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs', task: 'task', hp_image_size: 'hp_image_size' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
       throw new WizardFieldErrors({ [block]: e.message });
     }
     throw e;

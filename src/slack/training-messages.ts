@@ -144,10 +144,12 @@ export class TrainingMessages {
     });
     ev.on('training.finished', (e) => this.settle(e.trainingUid));
     ev.on('evaluation.completed', async (e) => {
-      await this.refreshForModel(e.modelId);
+      const card = await this.refreshForModel(e.modelId);
+      // The reason (e.g. a detector whose ONNX layout does not fit) goes where the requester looks.
+      if (card && e.status === 'failed') await this.postInThread(card.uid, { text: `:x: Evaluation of ${escapeMrkdwn(card.model?.modelName ?? 'the model')} failed: ${escapeMrkdwn(e.error ?? 'unknown error').slice(0, 2000)}`, blocks: [] });
       // A detector's evaluation stores its preview picture as an artifact (metrics.previewPath).
       const preview = e.status === 'completed' ? e.metrics?.previewPath : undefined;
-      if (typeof preview === 'string') await this.postDetectionPreview(e.modelId, await readArtifact(this.ctx.artifacts, preview));
+      if (card && typeof preview === 'string') await this.postDetectionPreview(e.modelId, await readArtifact(this.ctx.artifacts, preview));
     });
     ev.on('model.decided', (e) => this.refreshForModel(e.modelId).then(() => undefined));
     ev.on('deployment.changed', async (e) => {

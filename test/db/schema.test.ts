@@ -10,6 +10,9 @@ import { migrate } from '../../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeModel, seeded } from '../helpers/factories.js';
 import { getOrCreateHyperparameters } from '../../src/services/hyperparameter-service.js';
+import { createModelVersion } from '../../src/services/model-service.js';
+import { classifyRuntime, detectRuntime } from '../../src/domain/index.js';
+import { systemActor } from '../../src/services/audit.js';
 
 let db: TestDatabase;
 const m = () => db.dataSource.manager;
@@ -72,6 +75,25 @@ describe('schema', () => {
     await expectCode(m().update(Model, { id: model.id }, { status: 'approved' }), '23514');
     await expectCode(m().update(Model, { id: model.id }, { status: 'rejected' }), '23514');
     await expectCode(m().insert(Model, { lineageId: lineage.id, modelVersion: 9, modelName: 'empty', labels: [] }), '23514');
+  });
+
+  it('models: task is detect or classify (classify by default), the runtime descriptor matches it', async () => {
+    const { option } = await seeded(m());
+    const { lineage, model } = await makeModel(m(), [option('red_light').uid], 'tasks');
+    const stored = await m().findOneByOrFail(Model, { id: model.id });
+    expect(stored.task).toBe('classify');
+    expect(stored.runtime).toEqual(classifyRuntime({ labels: ['a', 'b'], inputShape: null }));
+    const runtime = detectRuntime({ inputSize: { height: 320, width: 256 }, classNames: ['red_light', 'green_light'], candidates: 1680 });
+    const det = await createModelVersion(m(), { lineageId: lineage.id, trainingUid: null, labels: ['red_light', 'green_light'], task: 'detect', runtime }, systemActor);
+    const back = await m().findOneByOrFail(Model, { id: det.id });
+    expect(back.task).toBe('detect');
+    expect(back.runtime).toEqual(runtime);
+    expect(back.runtime).toMatchObject({ input: { shape: [1, 3, 320, 256] }, preprocess: { padValue: 114, scale: 1 / 255 }, postprocess: { confThreshold: 0.25, iouThreshold: 0.7 } });
+    await expectCode(m().update(Model, { id: det.id }, { task: 'segment' as never }), '23514');
+    await expectCode(m().query(`UPDATE models SET task = NULL WHERE id = $1`, [det.id]), '23502');
+    // A descriptor for the other task is refused by the database, not only by the service.
+    await expectCode(m().update(Model, { id: det.id }, { task: 'classify' }), '23514');
+    await expect(createModelVersion(m(), { lineageId: lineage.id, trainingUid: null, labels: ['x'], task: 'detect' }, systemActor)).rejects.toThrow(/runtime descriptor/);
   });
 
   it('model_test_types: at most one active model per kit option (partial unique index)', async () => {

@@ -66,7 +66,8 @@ describe('promotion history', () => {
 
     const text = formatPromotionHistory(await at(t2));
     expect(text).toContain('Kit 4567 "PR urine"');
-    expect(text).toMatch(new RegExp(`red_light\\s+${b.modelName}\\s+v${b.modelVersion}\\s+\\S+\\s+ops\\s+UAPPROVER2`));
+    expect(text).toMatch(new RegExp(`red_light\\s+${b.modelName}\\s+v${b.modelVersion}\\s+classifier\\s+\\S+\\s+ops\\s+UAPPROVER2`));
+    expect(red(await at(t2)).activeAt?.modelTask).toBe('classify');
     expect(text).toContain('Promotion history:');
   });
 

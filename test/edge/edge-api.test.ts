@@ -12,6 +12,7 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { seeded } from '../helpers/factories.js';
 import { approvedModel, modelInState } from '../helpers/models.js';
 import type { Model } from '../../src/db/entities/index.js';
+import { classifyRuntime, detectRuntime } from '../../src/domain/index.js';
 
 let assay: TestAssay;
 const tokens: Record<string, string> = {};
@@ -67,6 +68,8 @@ describe('assignments and downloads', () => {
     ]);
     const mine = await m().findOneByOrFail(Deployment, { modelId: model.id, edgeServerId: edges['edge-1']!.id });
     expect(body.assignments[0].deployment).toEqual({ id: mine.id, status: 'pending' });
+    // A classifier keeps its old `kind` and gains its task and what the edge needs to run it.
+    expect(body.assignments[0]).toMatchObject({ task: 'classify', kind: 'classifier', runtime: classifyRuntime({ labels: model.labels, inputShape: null }) });
   });
 
   it('streams the artifact through a signed URL: sha256 of the bytes equals the stored one', async () => {
@@ -253,5 +256,29 @@ describe('OpenAPI', () => {
     expect(doc.components.securitySchemes.edgeToken).toMatchObject({ type: 'http', scheme: 'bearer' });
     const dl = doc.paths['/api/v1/edge/models/{modelId}/download'].get;
     expect(dl.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['path:modelId', 'query:expires', 'query:sig']);
+  });
+});
+
+describe('detector assignments', () => {
+  it('carry task detect and the runtime: input size, class names in output order, letterbox and NMS defaults', async () => {
+    const cat = await seeded(m());
+    const runtime = detectRuntime({ inputSize: { height: 320, width: 320 }, classNames: ['pad_positive', 'control_line'], candidates: 2100 });
+    const det = await approvedModel(assay.ctx.db.dataSource, { optionUids: [cat.option('green_light').uid], kitIds: [cat.kit('4567').id], artifact, name: 'lights_det', runtime });
+    await deployModel(assay.ctx.db.dataSource, { modelId: det.id, actor: 'UBOSS', approvers });
+    const body = await asJson(await call('/api/v1/edge/assignments', tokens['edge-1']!));
+    const a = body.assignments.find((x: { modelId: string }) => x.modelId === det.id);
+    expect(a).toMatchObject({ optionName: 'green_light', task: 'detect', kind: 'detector', runtime });
+    expect(a.runtime).toMatchObject({
+      input: { shape: [1, 3, 320, 320], layout: 'NCHW', colour: 'RGB' },
+      classNames: ['pad_positive', 'control_line'],
+      preprocess: { resize: 'letterbox', padValue: 114, scale: 1 / 255 },
+      postprocess: { output: { shape: [1, 6, 2100] }, confThreshold: 0.25, iouThreshold: 0.7 },
+    });
+    // The OpenAPI document describes both descriptors.
+    const doc = await asJson(await fetch(`${assay.url}/openapi.json`));
+    const item = doc.paths['/api/v1/edge/assignments'].get.responses['200'].content['application/json'].schema.properties.assignments.items;
+    expect(item.properties.task.enum).toEqual(['detect', 'classify']);
+    expect(JSON.stringify(item.properties.runtime)).toContain('letterbox');
+    expect(item.required).toEqual(expect.arrayContaining(['task', 'runtime']));
   });
 });

@@ -6,6 +6,7 @@ import { slackUser, systemActor } from '../../src/services/audit.js';
 import { findOrCreateLineage } from '../../src/services/lineage-service.js';
 import { createModelVersion } from '../../src/services/model-service.js';
 import { transition } from '../../src/services/transitions.js';
+import type { ModelRuntime } from '../../src/domain/index.js';
 
 export interface ModelSpec {
   /** AI option uids: the model's label space (its lineage). */
@@ -16,6 +17,8 @@ export interface ModelSpec {
   status?: 'draft' | 'pending_approval' | 'approved';
   approvedBy?: string;
   artifact?: { path: string; sha256: string; size: number };
+  /** A detector (or a classifier with a known input): task and labels follow it. */
+  runtime?: ModelRuntime;
 }
 
 export async function modelInState(dataSource: DataSource, spec: ModelSpec): Promise<Model> {
@@ -26,7 +29,9 @@ export async function modelInState(dataSource: DataSource, spec: ModelSpec): Pro
       {
         lineageId: lineage.id,
         trainingUid: null,
-        labels: spec.optionUids.map((_, i) => `label_${i}`),
+        labels: spec.runtime?.classNames ?? spec.optionUids.map((_, i) => `label_${i}`),
+        task: spec.runtime?.task ?? 'classify',
+        runtime: spec.runtime ?? null,
         s3ModelPath: spec.artifact?.path ?? null,
         artifactSha256: spec.artifact?.sha256 ?? null,
         artifactSize: spec.artifact?.size ?? null,

@@ -103,7 +103,7 @@ describe('length caps', () => {
     const labelInput = labels.blocks.find((b) => (b as { block_id?: string }).block_id === 'label:u1') as { element: { max_length: number }; hint: { text: string } };
     expect(labelInput.element.max_length).toBe(100);
     expect(labelInput.hint.text).toMatch(/Up to 100/);
-    const ds = datasetView({ sessionId: 's', datasetName: 'x', lineage: { name: 'amber', trainingId: 'abc123', isNew: true }, latest: null, defaults: { epochs: 1, batchSize: 1, learningRate: 0.1, imageSize: 32 }, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url } });
+    const ds = datasetView({ sessionId: 's', datasetName: 'x', lineage: { name: 'amber', trainingId: 'abc123', isNew: true }, latest: null, task: 'detect', defaults: { epochs: 1, batchSize: 1, learningRate: 0.1, imageSize: 32 }, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url } });
     const byId = (id: string) => ds.blocks.find((b) => (b as { block_id?: string }).block_id === id) as { element: { max_length?: number }; hint: { text: string } };
     expect(byId('dataset_name').element.max_length).toBe(100);
     expect(byId('lineage_name').element.max_length).toBe(40);

@@ -103,8 +103,11 @@ describe('deploy and rollback', () => {
 
     const models = await slashCommand(assay.url, 'models 4567');
     expect(JSON.stringify(models.json.blocks)).toContain(first.model.modelName);
+    expect(JSON.stringify(models.json.blocks)).toContain(`v${first.model.modelVersion} classifier — `);
+    expect(history.json.text).toMatch(/TASK[\s\S]*classifier/);
     const byName = await slashCommand(assay.url, `status ${second.model.modelName}`);
     expect(byName.json.text).toContain('deprecated');
+    expect(byName.json.text).toContain(`v${second.model.modelVersion} (classifier)`);
     const byTraining = await slashCommand(assay.url, `status ${first.training.uid}`);
     expect(JSON.stringify(byTraining.json.blocks)).toContain(first.model.modelName);
     // The approver group was listed once and then served from the cache.

@@ -118,7 +118,10 @@ describe('/assay train', () => {
     const ds = step4.json.view.blocks;
     const generated = ds.find((b: any) => b.block_id === 'dataset_name').element.initial_value;
     expect(generated).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
-    expect(ds.find((b: any) => b.block_id === 'hp_epochs').element.initial_value).toBe('10');
+    // A new lineage is offered a detector first, with the detector's defaults.
+    expect(ds.find((b: any) => b.block_id === 'task').element.initial_option.value).toBe('detect');
+    expect(ds.find((b: any) => b.block_id === 'hp_epochs').element.initial_value).toBe('40');
+    expect(ds.find((b: any) => b.block_id === 'hp_image_size').element.initial_value).toBe('160');
     expect(ds.find((b: any) => b.block_id === 'dataset_file').element).toMatchObject({ type: 'file_input', max_files: 1 });
     expect(ds.some((b: any) => b.block_id === 'version_choice')).toBe(false);
 

@@ -1,6 +1,7 @@
 // Models, their evaluations and their mapping to kit options.
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { ModelStatus } from '../../domain/state-machines.js';
+import type { ModelRuntime, ModelTask } from '../../domain/model-task.js';
 
 @Entity('models')
 export class Model {
@@ -9,7 +10,9 @@ export class Model {
   @Column({ type: 'uuid', name: 'training_uid', nullable: true }) trainingUid!: string | null;
   @Column({ type: 'integer', name: 'model_version' }) modelVersion!: number;
   @Column({ type: 'text', name: 'model_name' }) modelName!: string;
-  @Column({ type: 'text', default: 'classifier' }) kind!: 'classifier' | 'detector';
+  @Column({ type: 'text', default: 'classify' }) task!: ModelTask;
+  /** What an edge needs to run this version (input, class names, pre/post-processing). */
+  @Column({ type: 'jsonb', nullable: true }) runtime!: ModelRuntime | null;
   @Column({ type: 'jsonb' }) labels!: string[];
   @Column({ type: 'jsonb', name: 'input_shape', nullable: true }) inputShape!: number[] | null;
   @Column({ type: 'text', name: 's3_model_path', nullable: true }) s3ModelPath!: string | null;

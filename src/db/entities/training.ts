@@ -1,5 +1,6 @@
 // Lineages, hyperparameters, datasets and trainings: everything that goes into a model.
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { ModelTask } from '../../domain/model-task.js';
 import type { TrainingMode, TrainingStatus, TrainerKind } from '../../domain/state-machines.js';
 
 @Entity('training_lineages')
@@ -47,7 +48,10 @@ export class Dataset {
 export interface EpochMetrics {
   epoch: number;
   loss: number;
-  accuracy: number;
+  /** Classifiers only. */
+  accuracy?: number;
+  /** Detectors: validation mAP50 in the epochs it was measured. */
+  valMap50?: number;
   valLoss?: number;
   valAccuracy?: number;
 }
@@ -65,6 +69,8 @@ export class ModelTraining {
   @Column({ type: 'uuid', name: 'test_type_ids', array: true, default: () => "'{}'" }) testTypeIds!: string[];
   @Column({ type: 'text' }) mode!: TrainingMode;
   @Column({ type: 'text', default: 'tfjs' }) trainer!: TrainerKind;
+  /** What the training produces: a detector or a crop classifier. */
+  @Column({ type: 'text', default: 'classify' }) task!: ModelTask;
   @Column({ type: 'text', name: 'remote_job_id', nullable: true }) remoteJobId!: string | null;
   @Column({ type: 'text', default: 'queued' }) status!: TrainingStatus;
   @Column({ type: 'real', default: 0 }) progress!: number;

@@ -12,7 +12,7 @@ import { datasetValidateData, modelEvaluateData, modelTrainData } from '../job-d
 import { failuresSoFar, isTransient, MAX_TRANSIENT_RETRIES, retryTransient, withHeartbeat } from '../job-runtime.js';
 import { JOBS } from '../names.js';
 import { recoverStuckTrainings } from '../recovery.js';
-import { trainWithTfjs } from '../training/tfjs-training.js';
+import { trainDetectorWithTfjs, trainWithTfjs } from '../training/tfjs-training.js';
 import type { JobRegistry } from './registry.js';
 
 /** Trainings with a job running in this process: a second copy of the same job here is a duplicate. */
@@ -78,9 +78,16 @@ export async function runModelTrain(ctx: AppContext, job: Job<unknown>): Promise
   if ((await getTraining(ds.manager, uid)).trainer === 'remote') return trainRemote(ctx, job, uid);
   if ((await beginTraining(ds, uid)) === 'skip') return;
   try {
-    const output = await trainWithTfjs(ctx, await getTraining(ds.manager, uid));
+    const training = await getTraining(ds.manager, uid);
+    const output = training.task === 'detect' ? await trainDetectorWithTfjs(ctx, training) : await trainWithTfjs(ctx, training);
     const stored = await ctx.artifacts.put(Buffer.from(output.onnx.buffer, output.onnx.byteOffset, output.onnx.byteLength), { kind: 'model', extension: 'onnx' });
-    const model = await finishTraining(ds, uid, { ...stored, labels: output.labels, inputShape: output.inputShape });
+    const model = await finishTraining(
+      ds,
+      uid,
+      'runtime' in output
+        ? { ...stored, labels: output.labels, inputShape: output.runtime.input.shape, task: 'detect', runtime: output.runtime }
+        : { ...stored, labels: output.labels, inputShape: output.inputShape },
+    );
     ctx.events.emit('training.finished', { trainingUid: uid, status: 'trained', modelId: model.id });
     await ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
   } catch (e) {

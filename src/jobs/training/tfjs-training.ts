@@ -4,6 +4,7 @@ import type { AppContext } from '../../app/context.js';
 import { Dataset, Hyperparameters as HyperparametersRow, Model, type ModelTraining } from '../../db/entities/index.js';
 import { hyperparametersSchema } from '../../ml/train/hyperparameters.js';
 import type { TrainingOutput } from '../../ml/train/trainer.js';
+import { detectRuntime, type DetectRuntime } from '../../domain/index.js';
 import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
 import { modelArtifactBytes } from '../../services/evaluation-service.js';
 import { isCancelRequested, recordEpoch } from '../../services/training-run-service.js';
@@ -61,6 +62,79 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
     );
     await progressWrites;
     return { ...output, labels };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+export interface DetectorTrained {
+  onnx: Uint8Array;
+  labels: string[];
+  runtime: DetectRuntime;
+  fineTuned: boolean;
+}
+
+/**
+ * In-process detector training (task 'detect'): letterboxed samples from the snapshot's boxes,
+ * the detector trainer in a worker thread (progress per epoch, cancel between batches), fine-tuned
+ * from the base model for new_version. The exported ONNX is read back with the same layout reader
+ * the evaluation and the edges use; its runtime descriptor comes from that reading.
+ */
+export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTraining): Promise<DetectorTrained> {
+  const ds = ctx.db.dataSource;
+  const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
+  if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
+  if (!training.hyperparametersUid) throw new Error('the training has no hyperparameters (an imported model is not trained here)');
+  const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
+  // TF.js loads in the worker only (the worker parses these again with the detector's full schema).
+  const [{ buildDetectionSets }, { runDetectorTrainingInWorker }, { readDetectorInfo }] = await Promise.all([
+    import('../../ml/train/detector/samples.js'),
+    import('../../ml/train/detector/run-in-worker.js'),
+    import('../../ml/detect/layout.js'),
+  ]);
+  const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  if (hyperparameters.imageSize < 64 || hyperparameters.imageSize % 16 !== 0) throw new Error(`a detector needs an image size that is a multiple of 16, at least 64 (got ${hyperparameters.imageSize})`);
+  const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
+  const labels = snapshot.labels;
+  const sets = await buildDetectionSets(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
+  if (sets.train.count === 0) throw new Error('the dataset has no training images with boxes of the model labels');
+
+  let baseModelOnnx: Uint8Array | undefined;
+  if (training.mode === 'new_version' && training.baseModelId) {
+    baseModelOnnx = await modelArtifactBytes(ctx.artifacts, await ds.manager.findOneByOrFail(Model, { id: training.baseModelId }));
+  }
+
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    isCancelRequested(ds.manager, training.uid)
+      .then((cancel) => cancel && controller.abort())
+      .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
+  }, CANCEL_POLL_MS);
+  poll.unref();
+  let progressWrites = Promise.resolve();
+  try {
+    const output = await runDetectorTrainingInWorker(
+      { labels, train: sets.train, val: sets.val, hyperparameters, mode: baseModelOnnx ? 'new_version' : 'new_model', baseModelOnnx },
+      {
+        signal: controller.signal,
+        cancelGraceMs: 10_000,
+        replicas: ctx.config.trainingThreads,
+        logger: { info: (obj, msg) => ctx.logger.info(obj, msg) },
+        onProgress: (m) => {
+          progressWrites = progressWrites
+            .then(async () => {
+              const cancel = await recordEpoch(ds, training.uid, { epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, valMap50: m.valMap50 ?? undefined });
+              if (cancel) controller.abort();
+              ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, etaSeconds: m.etaSeconds });
+            })
+            .catch((err) => ctx.logger.warn({ err }, 'recording training progress failed'));
+        },
+      },
+    );
+    await progressWrites;
+    const info = readDetectorInfo(output.onnx);
+    const runtime = detectRuntime({ inputSize: info.inputSize, classNames: info.names, candidates: info.candidates, inputName: info.inputName, outputName: info.outputName });
+    return { onnx: output.onnx, labels: info.names, runtime, fineTuned: output.fineTuned };
   } finally {
     clearInterval(poll);
   }

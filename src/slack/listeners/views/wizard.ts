@@ -142,6 +142,7 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
           url: text(v, 'dataset_url') ?? null,
           hyperparameters: { epochs: text(v, 'hp_epochs'), batchSize: text(v, 'hp_batch_size'), learningRate: text(v, 'hp_learning_rate'), imageSize: text(v, 'hp_image_size') },
           versionChoice: choice,
+          task: v.task ? (Object.values(v.task)[0]?.selected_option?.value ?? null) : null,
           requestedBy: body.user.id,
           slackChannel: s.channelId,
         },
