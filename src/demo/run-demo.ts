@@ -19,6 +19,8 @@ export interface DemoOptions {
   crops?: number;
   imageSize?: number;
   epochs?: number;
+  /** The detector's story: photos drawn, input size, epochs. */
+  detector?: { images?: number; imageSize?: number; epochs?: number };
   /** Stop after this step (the benchmark stops at the approval card). */
   stopAfter?: StepName;
   /** Steps left out (the benchmark needs no refusals); later steps never depend on them. */
@@ -75,7 +77,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let story: Story | undefined;
   try {
     if (h) {
-      story = { h, opts: { crops: options.crops ?? 360, imageSize: options.imageSize ?? 32, epochs: options.epochs ?? 4 }, kits: {}, deploymentIds: [], marks: {}, rows: {} };
+      story = { h, opts: {
+          crops: options.crops ?? 360, imageSize: options.imageSize ?? 32, epochs: options.epochs ?? 4,
+          detector: { images: options.detector?.images ?? 40, imageSize: options.detector?.imageSize ?? 96, epochs: options.detector?.epochs ?? 16 },
+        }, kits: {}, deploymentIds: [], marks: {}, rows: {} };
       await runSteps(story, options, record, print);
       await readRows(story);
     } else {
