@@ -3,6 +3,9 @@
 // through the Slack wizard, Assay validates, trains, evaluates and posts the approval card,
 // Carl's Approve is refused, Ana approves and deploys, an edge server downloads and verifies the
 // model, Bob trains a second version that Ana deploys, and Ana rolls one kit back to the first.
+// Then the detector: Bob trains one for the red and green lamps on photos of whole scenes, the card
+// shows mAP with a picture of test photos in its thread, Ana deploys it, and the edge runs the
+// downloaded ONNX on a photo and reports what it found.
 // Each step prints one line; the Slack side is written to transcript.html. The steps themselves are in story.ts.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -79,7 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (h) {
       story = { h, opts: {
           crops: options.crops ?? 360, imageSize: options.imageSize ?? 32, epochs: options.epochs ?? 4,
-          detector: { images: options.detector?.images ?? 40, imageSize: options.detector?.imageSize ?? 96, epochs: options.detector?.epochs ?? 16 },
+          detector: { images: options.detector?.images ?? 40, imageSize: options.detector?.imageSize ?? 128, epochs: options.detector?.epochs ?? 30 },
         }, kits: {}, deploymentIds: [], marks: {}, rows: {} };
       await runSteps(story, options, record, print);
       await readRows(story);
