@@ -1,9 +1,10 @@
 // Lint: typescript-eslint's recommended rules plus the import directions of the design
 // (DESIGN.md "Code map"): the leaves (domain, ml, views) import nothing of the adapters or the
-// database. Later steps of the architecture work add the adapter and service rules here.
+// database; services import no adapter (they reach the queue, the catalog and Slack through ports).
+// The adapter rule (no db/ or TypeORM in slack, http, jobs, cli, salesforce) comes with the repositories step.
 import tseslint from 'typescript-eslint';
 
-const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo'];
+const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo', 'admin'];
 const outside = (...dirs) => dirs.map((d) => `**/${d}/**`);
 
 export default tseslint.config(
@@ -36,6 +37,12 @@ export default tseslint.config(
     files: ['src/ml/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: [...outside('db', 'services', 'storage', 'app', ...adapters), 'typeorm', '@slack/*', 'express', 'pg'], message: 'ml/ knows nothing of the database, Slack, HTTP or jobs.' }] }],
+    },
+  },
+  {
+    files: ['src/services/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: outside(...adapters), message: 'services/ are the core: they reach adapters only through ports (services/ports/), never by import.' }] }],
     },
   },
   {

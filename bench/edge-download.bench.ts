@@ -40,7 +40,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const assay = await startAssay(config, { web: true, worker: false, logger: createLogger('silent') });
   try {
     const ds = assay.ctx.db.dataSource;
-    await seedCatalog(ds.manager, systemActor);
+    await seedCatalog(ds.manager, systemActor, { demoKits: true });
     // A 200 MB artifact, written to storage as a stream (never whole in memory).
     const bytes = SIZE_MB * 1024 * 1024;
     const source = Readable.from((function* () {

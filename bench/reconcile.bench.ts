@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/app/logger.js';
 import { SalesforceClient } from '../src/salesforce/client.js';
+import { catalogPorts } from '../src/salesforce/context.js';
 import { reconcileCatalog } from '../src/services/kit-sync-service.js';
 import { FakeSalesforce } from '../test/helpers/fake-salesforce.js';
 import { createTestDatabase } from '../test/helpers/database.js';
@@ -37,7 +38,7 @@ export async function run(): Promise<Record<string, unknown>> {
       });
       try {
         const client = new SalesforceClient(config.salesforce);
-        const deps = { dataSource: db.dataSource, config, logger: createLogger('silent'), notifier: { notify: async () => {} } as never, queue: { now: async () => {} }, salesforce: client };
+        const deps = { dataSource: db.dataSource, config, logger: createLogger('silent'), notifier: { notify: async () => {} } as never, queue: { now: async () => {} }, ...catalogPorts(client, config.salesforce.objects) };
         let t = performance.now();
         const r = await reconcileCatalog(deps, 'bench');
         first.push(performance.now() - t);

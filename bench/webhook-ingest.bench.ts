@@ -66,8 +66,9 @@ export async function run(): Promise<Record<string, unknown>> {
   const url = db.url!;
   await db.dataSource.destroy();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-bench-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: url, SF_WEBHOOK_SECRET: SECRET, SF_RECONCILE_INTERVAL: 'off' });
-  // Web role only: the figure is intake (stored + job enqueued), not applying.
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: url, SF_WEBHOOK_SECRET: SECRET, SF_RECONCILE_INTERVAL: 'off', SF_ALIAS: 'bench-org' });
+  // Web role only: the figure is intake (stored + job enqueued), not applying. Change events are
+  // accepted only with API credentials configured (SF_ALIAS: no worker here ever opens it).
   const assay = await startAssay(config, { web: true, worker: false, logger: createLogger('silent') });
   const counter = new pg.Client({ connectionString: url });
   await counter.connect();

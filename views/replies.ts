@@ -1,6 +1,6 @@
 // Short answers to /assay subcommands (ephemeral unless said otherwise), Details and Reject modals.
 import type { KnownBlock, ModalView } from '@slack/types';
-import { capBlocks, context, escapeMrkdwn, input, LIMITS, modal, section, slackDate, userMention } from './blocks.js';
+import { capBlocks, context, escapeMrkdwn, input, LIMITS, lineSections, modal, section, slackDate, userMention } from './blocks.js';
 import { metricLines, taskWord } from './training-message.js';
 
 export const USAGE = [
@@ -9,6 +9,7 @@ export const USAGE = [
   '*/assay kits* [search] — kits that can be trained',
   '*/assay models* [kit] — recent models',
   '*/assay status* <training or model> — where it stands (a training: with its full dataset report)',
+  '*/assay status salesforce* — what Salesforce sent lately and every event Assay could not apply, with the reason',
   '*/assay cancel* <training> — stop a training (its requester or an approver)',
   '*/assay deploy* <model> — activate an approved model (approvers)',
   '*/assay rollback* <kit> — return a kit to its previous models, after a confirmation (approvers)',
@@ -23,7 +24,7 @@ export const usageReply = (problem?: string) => ({ text: problem ? escapeMrkdwn(
 export const textReply = (text: string) => ({ text, blocks: [section(text)] });
 
 export function kitsReply(kits: { kitId: string; kitName: string; selectableOptions: number }[], total: number, search?: string): { text: string; blocks: KnownBlock[] } {
-  if (kits.length === 0) return textReply(search ? `No trainable kits match "${escapeMrkdwn(search)}".` : 'No trainable kits yet: run /assay sync.');
+  if (kits.length === 0) return textReply(search ? `No trainable kits match "${escapeMrkdwn(search)}".` : 'No trainable kits yet: kits arrive from Salesforce (Outbound Messages, change events or /assay sync); /assay status salesforce shows what arrived.');
   const lines = kits.slice(0, 40).map((k) => `• *${escapeMrkdwn(k.kitName)}* (${escapeMrkdwn(k.kitId)}) — ${k.selectableOptions} selectable option${k.selectableOptions === 1 ? '' : 's'}`);
   const more = total > lines.length ? [context(`${total - lines.length} more: narrow with /assay kits <search>.`)] : [];
   return { text: `${total} trainable kits`, blocks: capBlocks([section(`*${total} trainable kit${total === 1 ? '' : 's'}*`), section(lines.join('\n')), ...more], LIMITS.messageBlocks) };
@@ -107,4 +108,38 @@ export function syncQueuedReply(last: SyncRunView | null) {
 export function syncBusyReply(open: SyncRunView) {
   const since = slackDate(open.startedAt ?? open.requestedAt);
   return textReply(`:hourglass: A kit sync is already ${open.status === 'running' ? 'running' : 'queued'} since ${since} (asked by ${who(open.requestedBy)}): one at a time. Try again when it ends.`);
+}
+
+export interface IntakeStatusView {
+  apiConfigured: boolean;
+  outboundConfigured: boolean;
+  lastDay: { applied: number; ignored: number; failed: number; received: number };
+  unapplied: { source: string; entityName: string | null; recordId: string | null; state: 'failed' | 'waiting' | 'pending'; error: string | null; receivedAt: Date }[];
+  unappliedTotal: number;
+}
+
+const STATE_ICON = { failed: ':x: failed', waiting: ':hourglass: waiting', pending: ':hourglass: not applied yet' } as const;
+
+/** `/assay status salesforce`: how kits arrive here, and everything that did not apply (Salesforce text escaped). */
+export function salesforceStatusReply(s: IntakeStatusView): { text: string; blocks: KnownBlock[] } {
+  const how = s.apiConfigured
+    ? 'Salesforce API configured: every event re-reads its records from the org.'
+    : s.outboundConfigured
+      ? 'Salesforce API not configured: Outbound Messages are applied from their own fields; change events are refused (422).'
+      : 'Salesforce is not connected: no API credentials, no Outbound Message endpoint (README: Wiring Salesforce).';
+  const d = s.lastDay;
+  const blocks: KnownBlock[] = [
+    section(`*Salesforce* — ${how}`),
+    context(`Last 24 hours: ${d.applied} applied, ${d.ignored} ignored (stale or duplicate), ${d.failed} failed, ${d.received} not applied yet.`),
+  ];
+  if (s.unappliedTotal === 0) blocks.push(section(':white_check_mark: Every event Salesforce sent was applied or deliberately ignored.'));
+  else {
+    const lines = s.unapplied.map((e) => {
+      const what = `${e.source === 'outbound' ? 'Outbound Message' : e.source === 'cdc' ? 'change event' : escapeMrkdwn(e.source)} ${escapeMrkdwn(e.entityName ?? '?')} ${escapeMrkdwn(e.recordId ?? '')}`.trim();
+      return `• ${STATE_ICON[e.state]} — ${what} — ${escapeMrkdwn(e.error ?? 'its apply job has not run')} — ${slackDate(e.receivedAt)}`;
+    });
+    blocks.push(section(`*${s.unappliedTotal} event${s.unappliedTotal === 1 ? '' : 's'} not applied*`), ...lineSections(lines));
+    if (s.unappliedTotal > lines.length) blocks.push(context(`and ${s.unappliedTotal - lines.length} more (newest shown).`));
+  }
+  return { text: s.unappliedTotal ? `Salesforce: ${s.unappliedTotal} event(s) not applied` : 'Salesforce: everything applied', blocks };
 }

@@ -22,6 +22,11 @@ import { AssayEvents } from './events.js';
 import { loadOrCreateSecret } from './secret.js';
 import { attachSlack } from '../slack/index.js';
 import { createArtifactStore } from '../storage/artifact-store.js';
+import { startAdminChannel, type AdminChannel } from '../admin/server.js';
+import { adminSocketPath } from '../admin/protocol.js';
+import { kitSyncDeps } from '../salesforce/context.js';
+import { runCatalogSync } from '../services/sync-run-service.js';
+import { JOBS } from '../services/ports/job-queue.js';
 
 export interface StartOptions {
   web?: boolean;
@@ -29,8 +34,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Where the logger made from the configuration writes (default stdout); ignored when `logger` is given. */
   logDestination?: DestinationStream;
-  /** Seed the AI options and demo kits when the catalog is empty (the first start). */
+  /** Seed the AI options when the catalog is empty (the first start). */
   seedIfEmpty?: boolean;
+  /** With seedIfEmpty: the demo kits too (only the demo; a real team's kits come from Salesforce). */
+  seedDemoKits?: boolean;
   /** Agenda polling interval override (tests). */
   processEvery?: string | number;
 }
@@ -41,6 +48,8 @@ export interface RunningAssay {
   url?: string;
   /** The separate metrics listener (ASSAY_METRICS_PORT), when configured. */
   metricsUrl?: string;
+  /** The admin channel's socket (embedded database only): the CLI's admin commands run here. */
+  adminSocket?: string;
   stop(): Promise<void>;
 }
 
@@ -53,8 +62,8 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     const ran = await migrate(db);
     if (ran.length) logger.info({ migrations: ran }, 'database migrated');
     if (options.seedIfEmpty && (await db.dataSource.manager.count(AiOption)) === 0) {
-      const seeded = await seedCatalog(db.dataSource.manager, systemActor);
-      logger.info(seeded, 'catalog seeded with the initial AI options and demo kits');
+      const seeded = await seedCatalog(db.dataSource.manager, systemActor, { demoKits: options.seedDemoKits });
+      logger.info(seeded, options.seedDemoKits ? 'catalog seeded with the initial AI options and demo kits' : 'catalog seeded with the initial AI options (kits arrive from Salesforce)');
     }
     const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
     agenda.on('error', (err: unknown) => logger.warn({ err }, 'job system error'));
@@ -82,6 +91,7 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
   let url: string | undefined;
   let stopSlack: () => Promise<void> = async () => undefined;
   let metricsServer: http.Server | undefined;
+  let admin: AdminChannel | null = null;
   try {
     // Slack posts progress and notices from whichever role emits the events.
     stopSlack = await attachSlack(ctx, { web });
@@ -102,6 +112,20 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
       url = `http://127.0.0.1:${port}`;
     }
     if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
+    // This process alone can open the embedded database: the CLI's admin commands come to it.
+    if (ctx.db.kind === 'embedded') {
+      const sync = kitSyncDeps(ctx).catalog
+        ? async (queue: boolean, requestedBy: string) => {
+            if (!queue) return runCatalogSync(kitSyncDeps(ctx), { requestedBy });
+            await ctx.queue.now(JOBS.salesforceReconcile, { requestedBy });
+            return 'queued' as const;
+          }
+        : undefined;
+      admin = await startAdminChannel(adminSocketPath(config.dataDir), { manager: ctx.db.dataSource.manager, migrate: () => migrate(ctx.db), syncCatalog: sync }, logger).catch((err: unknown) => {
+        logger.warn({ err }, 'admin channel not started: CLI admin commands need this process stopped');
+        return null;
+      });
+    }
   } catch (e) {
     server?.close();
     metricsServer?.close();
@@ -118,7 +142,9 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     server,
     url,
     metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}` : undefined,
+    adminSocket: admin?.path,
     async stop() {
+      await admin?.close();
       if (server) {
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -2,7 +2,7 @@
 import type { Agenda } from 'agenda';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
-import type { JobQueue } from '../jobs/job-system.js';
+import type { JobQueue } from '../services/ports/job-queue.js';
 import type { Logger } from './logger.js';
 import type { AssayEvents } from './events.js';
 import type { FanOutNotifier } from './notifier.js';

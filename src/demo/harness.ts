@@ -100,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ASSAY_ALLOW_HTTP_FETCH: 'true',
       ASSAY_ALLOW_PRIVATE_FETCH: 'true',
     });
-    const running = await startAssay(config, { web: true, worker: true, seedIfEmpty: true, logger: createLogger(options.logLevel ?? 'silent'), processEvery: 200 });
+    const running = await startAssay(config, { web: true, worker: true, seedIfEmpty: true, seedDemoKits: true, logger: createLogger(options.logLevel ?? 'silent'), processEvery: 200 });
     stops.push(() => running.stop());
     const url = running.url!;
     const user = (p: { id: string; name: string }) => new SlackUser(p.id, p.name, url, secrets.signingSecret, recorder, OPS_CHANNEL);

@@ -31,6 +31,24 @@ export function checkApproverAction({ actor, action, approvers, requestedBy }: P
   return { allowed: true };
 }
 
+/** Every privileged action goes through one decision (and one gate in services/access-gate.ts). */
+export type PrivilegedAction = ApproverAction | 'cancel';
+
+export interface AccessInput {
+  actor: { type: string; id: string | null };
+  action: PrivilegedAction;
+  approvers: ReadonlySet<string>;
+  /** Who requested the training behind the model or the training itself, when there is one. */
+  requestedBy?: string | null;
+}
+
+export function checkAccess({ actor, action, approvers, requestedBy }: AccessInput): PermissionResult {
+  if (action === 'cancel') return checkCancelTraining({ actor, requestedBy: requestedBy ?? null, approvers });
+  // Approver actions are Slack users' (the approver list holds Slack ids); nobody else is one.
+  const id = actor.type === 'slack_user' && actor.id ? actor.id : '';
+  return checkApproverAction({ actor: id, action, approvers, requestedBy });
+}
+
 export interface CancelInput {
   /** A Slack user, or an operator at the command line (who already holds the database). */
   actor: { type: string; id: string | null };

@@ -5,9 +5,10 @@ import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { changeEventsBody, toInboundEvents } from '../salesforce/change-events.js';
-import { OUTBOUND_ACK, OutboundMessageError, parseOutboundMessage } from '../salesforce/outbound-message.js';
+import { OUTBOUND_ACK, OutboundMessageError, outboundProblem, parseOutboundMessage } from '../salesforce/outbound-message.js';
+import { salesforceApiConfigured } from '../salesforce/client.js';
 import { sameSecret, verifySignature } from '../domain/signature.js';
-import type { InboundEvent } from '../salesforce/inbound-event.js';
+import type { InboundEvent } from '../services/ports/catalog-source.js';
 import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
 import type { WebhookSource } from '../app/metrics.js';
 import { readBody, parseJsonBody } from './body.js';
@@ -17,6 +18,8 @@ import { registerOperation } from './openapi.js';
 
 export const SALESFORCE_WEBHOOK_PATH = '/webhooks/salesforce';
 export const SALESFORCE_OUTBOUND_PATH = '/webhooks/salesforce/outbound/:token';
+export const CDC_NEEDS_API =
+  'change events need the Salesforce API to re-read the records they name, and it is not configured (SF_CLIENT_ID + SF_USERNAME + SF_PRIVATE_KEY_PATH, or SF_ALIAS); nothing stored. Without API credentials use Outbound Messages (README: Wiring Salesforce)';
 
 /** Apply-job inserts not yet confirmed; above the cap, requests wait for theirs (backpressure). */
 let enqueuesInFlight = 0;
@@ -53,7 +56,7 @@ registerOperation({
   description: 'Signature: X-Assay-Signature: sha256=hex(HMAC-SHA256(SF_WEBHOOK_SECRET, X-Assay-Timestamp + "." + raw body)); timestamp in Unix seconds, within 5 minutes.',
   tags: ['salesforce'],
   request: { body: changeEventsBody, headers: z.object({ 'x-assay-timestamp': z.string(), 'x-assay-signature': z.string() }) },
-  responses: { 200: { description: 'stored (or recognised as duplicates)', body: stored }, 400: { description: 'malformed JSON, nested deeper than 64 levels, or not a change event', body: errorBody }, 401: { description: 'bad signature or stale timestamp', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not application/json', body: errorBody }, 503: { description: 'not stored; retry', body: errorBody } },
+  responses: { 200: { description: 'stored (or recognised as duplicates)', body: stored }, 400: { description: 'malformed JSON, nested deeper than 64 levels, or not a change event', body: errorBody }, 401: { description: 'bad signature or stale timestamp', body: errorBody }, 422: { description: 'Salesforce API credentials not configured: change events cannot be applied; nothing stored', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not application/json', body: errorBody }, 503: { description: 'not stored; retry', body: errorBody } },
 });
 registerOperation({
   method: 'post',
@@ -61,7 +64,7 @@ registerOperation({
   summary: 'Salesforce Outbound Message (SOAP, up to 100 notifications)',
   tags: ['salesforce'],
   request: { params: z.object({ token: z.string().describe('SF_OUTBOUND_TOKEN') }), body: z.string(), bodyContentType: 'text/xml' },
-  responses: { 200: { description: 'SOAP Ack, sent after every notification is stored', body: z.string(), contentType: 'text/xml' }, 400: { description: 'malformed XML or not an Outbound Message', body: errorBody }, 403: { description: 'wrong token or OrganizationId', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not text/xml', body: errorBody }, 503: { description: 'not stored; Salesforce retries', body: errorBody } },
+  responses: { 200: { description: 'SOAP Ack, sent after every notification is stored', body: z.string(), contentType: 'text/xml' }, 400: { description: 'malformed XML or not an Outbound Message', body: errorBody }, 403: { description: 'wrong token or OrganizationId', body: errorBody }, 422: { description: 'an object Assay does not sync, or (without API credentials) a notification missing the fields needed to apply it; nothing stored', body: errorBody }, 413: { description: 'body over 1 MB', body: errorBody }, 415: { description: 'not text/xml', body: errorBody }, 503: { description: 'not stored; Salesforce retries', body: errorBody } },
 });
 
 // Salesforce's own outbound sizes are small; 1 MB fits 100 notifications with room to spare.
@@ -82,6 +85,9 @@ export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void 
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `not a change event: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
     }
+    // A change event only names records; Assay re-reads them through the API. Without it the
+    // event could never be applied: say so now rather than store it and fail later.
+    if (!salesforceApiConfigured(sf)) throw new HttpError(422, CDC_NEEDS_API);
     const stored = await storeAndEnqueue(ctx, toInboundEvents(parsed.data), 'salesforce_cdc');
     res.json({ stored: stored.stored, duplicates: stored.duplicates, ignored: stored.ignored });
   });
@@ -98,6 +104,8 @@ export function registerSalesforceWebhooks(app: Express, ctx: AppContext): void 
     }
     // 15- and 18-character ids of the same org share their first 15 characters.
     if (message.organizationId.slice(0, 15) !== sf.outbound.orgId.slice(0, 15)) throw new HttpError(403, 'OrganizationId does not match SF_ORG_ID');
+    const problem = outboundProblem(message, sf.objects, salesforceApiConfigured(sf));
+    if (problem) throw new HttpError(422, problem);
     await storeAndEnqueue(ctx, message.events, 'salesforce_outbound');
     res.status(200).type('text/xml; charset=utf-8').send(OUTBOUND_ACK);
   });

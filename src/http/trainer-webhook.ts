@@ -4,7 +4,7 @@
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
-import { applyTrainerUpdate, ArtifactRefusedError, trainerCallbackSchema, TransientTrainerError, UnknownTrainerJobError } from '../services/remote-trainer-service.js';
+import { applyTrainerUpdate, ArtifactRefusedError, ModelRefusedError, trainerCallbackSchema, TransientTrainerError, UnknownTrainerJobError } from '../services/remote-trainer-service.js';
 import { verifySignature } from '../domain/signature.js';
 import { ArtifactNotFoundError, assertArtifactPath } from '../storage/artifact-store.js';
 import { verifyArtifactLink } from '../storage/artifact-links.js';
@@ -26,7 +26,7 @@ registerOperation({
     401: { description: 'Missing or bad signature, or stale timestamp' },
     413: { description: 'Body over 256 KB' },
     415: { description: 'Not application/json' },
-    422: { description: 'The completed callback names an artifact URL that is refused (not https, private address, wrong content type, too large, HTTP error); the training fails with the reason' },
+    422: { description: 'The completed callback names an artifact URL that is refused (not https, private address, wrong content type, too large, HTTP error), or, for a detect training, a file that is not an Ultralytics-layout detector of the training\'s classes; the training fails with the reason and no model version is created' },
     404: { description: 'Unknown job' },
     503: { description: 'Remote trainer not configured, or the artifact host did not answer (send the callback again later)' },
   },
@@ -46,7 +46,7 @@ export function registerTrainerWebhook(app: Express, ctx: AppContext): void {
       res.json(outcome);
     } catch (e) {
       if (e instanceof UnknownTrainerJobError) throw new HttpError(404, e.message);
-      if (e instanceof ArtifactRefusedError) throw new HttpError(422, e.message);
+      if (e instanceof ArtifactRefusedError || e instanceof ModelRefusedError) throw new HttpError(422, e.message);
       // The artifact host did not answer (network, 5xx): the training goes on; send the callback again later.
       if (e instanceof TransientTrainerError) throw new HttpError(503, `${e.message}; retry the callback later`);
       throw e;

@@ -3,12 +3,7 @@
 import { Agenda, type Job } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { Database } from '../db/database.js';
-import type { JobName } from './names.js';
-
-export interface JobQueue {
-  /** Enqueue a job to run as soon as a worker is free. */
-  now<T extends object>(name: JobName, data: T): Promise<void>;
-}
+import type { JobQueue } from '../services/ports/job-queue.js';
 
 export interface JobSystemOptions {
   mongodbUrl?: string;

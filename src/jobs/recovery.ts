@@ -8,7 +8,7 @@ import type { AppContext } from '../app/context.js';
 import { Dataset, ModelTraining } from '../db/entities/index.js';
 import { appendTrainingLog } from '../services/training-run-service.js';
 import { writeAudit, systemActor } from '../services/audit.js';
-import { JOBS } from './names.js';
+import { JOBS } from '../services/ports/job-queue.js';
 import { returnedRows } from '../db/returned-rows.js';
 
 const LIVE_STATES = new Set(['queued', 'scheduled', 'running', 'repeating']);

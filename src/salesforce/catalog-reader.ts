@@ -1,14 +1,9 @@
 // Reads kits (with links and options) from the org page by page: the parent query follows
 // nextRecordsUrl (queryMore), and a kit whose links did not fit in the batch follows its own
 // subquery nextRecordsUrl. A null subquery is a kit without options.
+import type { CatalogPage, CatalogSource, OptionSnapshot } from '../services/ports/catalog-source.js';
 import type { SalesforceClient } from './client.js';
-import { kitQuery, kitSnapshot, quoteIds, linkKitsQuery, optionQuery, optionSnapshot, optionsOfLinks, type ChildPage, type KitSnapshot, type ObjectNames, type OptionSnapshot } from './catalog-records.js';
-
-export interface CatalogPage {
-  kits: KitSnapshot[];
-  options: OptionSnapshot[];
-  skipped: string[];
-}
+import { kitQuery, kitSnapshot, quoteIds, linkKitsQuery, optionQuery, optionSnapshot, optionsOfLinks, type ChildPage, type ObjectNames } from './catalog-records.js';
 
 interface QueryResult extends ChildPage {
   totalSize: number;
@@ -86,4 +81,18 @@ export async function readOptions(client: SalesforceClient, objects: ObjectNames
 export async function kitsOfLinks(client: SalesforceClient, objects: ObjectNames, ids: string[]): Promise<string[]> {
   const result = await client.get<QueryResult>(`/queryAll?q=${encodeURIComponent(linkKitsQuery(objects, ids))}`);
   return [...new Set(result.records.map((r) => String(r.Test_Kit__c)).filter((v) => v && v !== 'null'))];
+}
+
+/** The org as the core's CatalogSource. */
+export function salesforceCatalog(client: SalesforceClient, objects: ObjectNames): CatalogSource {
+  return {
+    readAllKits: () => readAllKits(client, objects),
+    readKits: (ids) => readKits(client, objects, ids),
+    readOptions: (ids) => readOptions(client, objects, ids),
+    kitsOfLinks: (ids) => kitsOfLinks(client, objects, ids),
+    get calls() {
+      return client.calls;
+    },
+    apiUsage: () => client.apiUsage(),
+  };
 }

@@ -2,35 +2,9 @@
 // kits, options and links. Object and relationship names come from config (SF_*_OBJECT).
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
+import type { CatalogKind, CatalogRecords, KitSnapshot, LinkMessageSnapshot, LinkSnapshot, OptionSnapshot } from '../services/ports/catalog-source.js';
 
 export type ObjectNames = Config['salesforce']['objects'];
-
-export interface OptionSnapshot {
-  sfId: string;
-  key: string;
-  description: string | null;
-  labelName: string | null;
-  selectable: boolean;
-  exampleImageUrl: string | null;
-  active: boolean;
-  modstamp: Date | null;
-}
-
-export interface LinkSnapshot {
-  sfId: string;
-  optionKey: string;
-  selectable: boolean;
-}
-
-export interface KitSnapshot {
-  sfId: string;
-  kitId: string;
-  name: string;
-  active: boolean;
-  modstamp: Date;
-  /** null: the source did not say (an Outbound Message) — leave the kit's links as they are. */
-  links: LinkSnapshot[] | null;
-}
 
 const sfId = z.string().regex(/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/, 'must be a Salesforce id');
 const optionKey = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9_]{0,99}$/, 'must be lower-case letters, digits and "_"');
@@ -107,6 +81,65 @@ export function kitFieldsSnapshot(raw: Record<string, unknown>): KitSnapshot {
   return { sfId: k.Id, kitId: k.Kit_Id__c, name: k.Name, active: k.Active__c ?? true, modstamp: k.SystemModstamp, links: null };
 }
 
+// Option keys have no ':', so the key is what follows the last one (kit ids may contain ':').
+const uniqueKey = z
+  .string()
+  .trim()
+  .regex(/^.{1,100}:[A-Za-z0-9][A-Za-z0-9_]{0,99}$/, 'must be kitId:optionKey');
+
+const linkMessageFields = z.object({
+  Id: sfId,
+  Test_Kit__c: sfId,
+  AI_Option__c: sfId,
+  Selectable__c: z.boolean().nullish(),
+  Unique_Key__c: uniqueKey.nullish(),
+  SystemModstamp: modstamp,
+});
+
+export function linkMessageSnapshot(raw: Record<string, unknown>): LinkMessageSnapshot {
+  const l = linkMessageFields.parse(raw);
+  const cut = l.Unique_Key__c ? l.Unique_Key__c.lastIndexOf(':') : -1;
+  return {
+    sfId: l.Id,
+    kitSfId: l.Test_Kit__c,
+    optionSfId: l.AI_Option__c,
+    kitId: cut > 0 ? l.Unique_Key__c!.slice(0, cut) : null,
+    optionKey: cut > 0 ? l.Unique_Key__c!.slice(cut + 1).toLowerCase() : null,
+    selectable: l.Selectable__c ?? true,
+    modstamp: l.SystemModstamp,
+  };
+}
+
+/** Fields each object's Outbound Message must send for Assay to apply it without the API. */
+export const OUTBOUND_FIELDS = {
+  kit: ['Id', 'Name', 'Kit_Id__c', 'Active__c', 'SystemModstamp'],
+  option: ['Id', 'Name', 'Option_Key__c', 'Label_Name__c', 'Selectable__c', 'Example_Image_URL__c', 'Active__c', 'SystemModstamp'],
+  link: ['Id', 'Test_Kit__c', 'AI_Option__c', 'Selectable__c', 'Unique_Key__c', 'SystemModstamp'],
+} as const;
+
+
+export function catalogKindOf(objects: ObjectNames, entityName: string | null): CatalogKind | null {
+  if (entityName === objects.kit) return 'kit';
+  if (entityName === objects.option) return 'option';
+  if (entityName === objects.link) return 'link';
+  return null;
+}
+
+/** Why a record's own fields cannot be applied (without the API), or null when they can. */
+export function fieldsProblem(kind: CatalogKind, fields: Record<string, unknown>): string | null {
+  try {
+    if (kind === 'kit') kitFieldsSnapshot(fields);
+    else if (kind === 'link') linkMessageSnapshot(fields);
+    else if (!optionSnapshot(fields).modstamp) return 'SystemModstamp: is required (it orders the changes)';
+    return null;
+  } catch (e) {
+    if (!(e instanceof z.ZodError)) throw e;
+    const issue = e.issues[0];
+    const field = issue?.path.join('.') || 'fields';
+    return `${field}: ${issue?.code === 'invalid_type' && fields[field] === undefined ? 'is required' : (issue?.message ?? 'invalid')}`;
+  }
+}
+
 const linkFields = z.object({
   Id: sfId,
   Selectable__c: z.boolean().nullish(),
@@ -145,3 +178,12 @@ export function linkKitsQuery(objects: ObjectNames, ids: string[]): string {
 export function quoteIds(ids: string[]): string {
   return ids.map((id) => `'${sfId.parse(id)}'`).join(', ');
 }
+
+/** The no-code path's reader of Outbound Message fields, for the core's CatalogRecords port. */
+export const catalogRecords: CatalogRecords = {
+  fieldsProblem,
+  requiredFields: (kind) => OUTBOUND_FIELDS[kind],
+  kit: kitFieldsSnapshot,
+  option: optionSnapshot,
+  link: linkMessageSnapshot,
+};

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ASSAY_CLIENT_ID } from './client.js';
-import type { InboundEvent } from './inbound-event.js';
+import type { InboundEvent } from '../services/ports/catalog-source.js';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 

@@ -3,29 +3,15 @@
 // Sforce-Call-Options, so CDC events caused by Assay carry it in changeOrigin and are skipped.
 import type { Config } from '../config/index.js';
 import { mintJwtToken, type JwtAuth } from './jwt.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../services/ports/catalog-source.js';
 
 export const ASSAY_CLIENT_ID = 'assay';
 const CALL_OPTIONS = { 'Sforce-Call-Options': `client=${ASSAY_CLIENT_ID}` };
-
-/** Rate limit or an org outage: try again later; the job is rescheduled with backoff. */
-export class RetryableSalesforceError extends Error {
-  constructor(message: string, readonly code: string) {
-    super(message);
-    this.name = 'RetryableSalesforceError';
-  }
-}
 
 export class SalesforceApiError extends Error {
   constructor(message: string, readonly code: string) {
     super(message);
     this.name = 'SalesforceApiError';
-  }
-}
-
-export class SalesforceNotConfiguredError extends Error {
-  constructor() {
-    super('Salesforce API not configured');
-    this.name = 'SalesforceNotConfiguredError';
   }
 }
 

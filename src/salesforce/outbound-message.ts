@@ -1,7 +1,8 @@
 // SOAP Outbound Messages (Flow or workflow): parsed with fast-xml-parser, never with regexes.
 // One message holds up to 100 notifications, each one record of one object, fields only.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { InboundEvent } from './inbound-event.js';
+import type { InboundEvent } from '../services/ports/catalog-source.js';
+import { catalogKindOf, fieldsProblem, OUTBOUND_FIELDS, type ObjectNames } from './catalog-records.js';
 
 export const OUTBOUND_ACK =
   '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>';
@@ -92,4 +93,22 @@ export function parseOutboundMessage(xml: string): OutboundMessage {
     return event;
   });
   return { organizationId, actionId: typeof notifications.ActionId === 'string' ? notifications.ActionId : null, events };
+}
+
+/**
+ * Why Assay could never apply this message, or null. Checked before anything is stored, so the
+ * refusal shows in Salesforce's Outbound Message delivery status with the reason: another object
+ * than the synced ones, or (no API credentials, so the fields are all Assay gets) missing fields.
+ */
+export function outboundProblem(message: OutboundMessage, objects: ObjectNames, apiConfigured: boolean): string | null {
+  for (const [i, e] of message.events.entries()) {
+    const kind = catalogKindOf(objects, e.entityName);
+    if (!kind) return `Notification ${i + 1}: ${e.entityName} is not synced by Assay (only ${objects.kit}, ${objects.option} and ${objects.link})`;
+    if (apiConfigured) continue;
+    const problem = fieldsProblem(kind, (e.payload as { sObject: Record<string, unknown> }).sObject);
+    if (problem) {
+      return `Notification ${i + 1} (${e.entityName} ${e.recordIds[0]}): ${problem}. Without Salesforce API credentials the Outbound Message must send ${OUTBOUND_FIELDS[kind].join(', ')}`;
+    }
+  }
+  return null;
 }

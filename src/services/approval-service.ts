@@ -3,7 +3,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AssayEvents } from '../app/events.js';
 import { Approval, Model, ModelTraining, TestType } from '../db/entities/index.js';
-import { checkApproverAction, checkLength, comparableMetrics, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ApproverAction, type ModelTask } from '../domain/index.js';
+import { checkLength, comparableMetrics, ConflictError, NotFoundError, ValidationError, type ApproverAction, type ModelTask } from '../domain/index.js';
+import { requireAccess } from './access-gate.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { transition } from './transitions.js';
@@ -36,24 +37,14 @@ async function requesterOf(manager: EntityManager, model: Model): Promise<string
   return (await manager.findOne(ModelTraining, { where: { uid: model.trainingUid } }))?.requestedBy ?? null;
 }
 
-/** Refused attempts are written in their own transaction, so they survive the refusal. */
-export async function recordDenied(dataSource: DataSource, actor: string, action: ApproverAction, entityId: string, reason: string): Promise<void> {
-  await dataSource.transaction((tx) => writeAudit(tx, slackUser(actor), { action: `permission.denied`, entityType: 'model', entityId, details: { attempted: action, reason } }));
-}
-
-/** Checks an approver action (deploy, rollback, approve...) and audits a refusal. */
-export async function authorize(dataSource: DataSource, input: { actor: string; action: ApproverAction; approvers: ReadonlySet<string>; modelId?: string; entityId?: string }): Promise<void> {
-  let requestedBy: string | null = null;
-  if (input.modelId) {
-    const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
-    if (!model) throw new NotFoundError('Model', input.modelId);
-    requestedBy = await requesterOf(dataSource.manager, model);
-  }
-  const check = checkApproverAction({ actor: input.actor, action: input.action, approvers: input.approvers, requestedBy });
-  if (!check.allowed) {
-    await recordDenied(dataSource, input.actor, input.action, input.modelId ?? input.entityId ?? '', check.reason);
-    throw new ForbiddenError(check.reason);
-  }
+/** The access gate for an action on a model (deploy, reject... as a pre-check before a modal opens). */
+export async function authorize(dataSource: DataSource, input: { actor: string; action: ApproverAction; approvers: ReadonlySet<string>; modelId: string }): Promise<void> {
+  const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
+  if (!model) throw new NotFoundError('Model', input.modelId);
+  await requireAccess(dataSource.manager, {
+    actor: slackUser(input.actor), action: input.action, approvers: input.approvers,
+    entity: { type: 'model', id: model.id }, requestedBy: await requesterOf(dataSource.manager, model),
+  });
 }
 
 /** A click that lost to an earlier decision is kept in audit_log (who tried, who had decided). */
@@ -78,11 +69,10 @@ export async function decideModel(dataSource: DataSource, input: DecisionInput, 
   const model = await dataSource.manager.findOne(Model, { where: { id: input.modelId } });
   if (!model) throw new NotFoundError('Model', input.modelId);
   // Permission first: someone who may not decide learns only that, not who decided (or when).
-  const check = checkApproverAction({ actor: input.actor, action: input.decision === 'approved' ? 'approve' : 'reject', approvers: input.approvers, requestedBy: await requesterOf(dataSource.manager, model) });
-  if (!check.allowed) {
-    await recordDenied(dataSource, input.actor, input.decision === 'approved' ? 'approve' : 'reject', model.id, check.reason);
-    throw new ForbiddenError(check.reason);
-  }
+  await requireAccess(dataSource.manager, {
+    actor: slackUser(input.actor), action: input.decision === 'approved' ? 'approve' : 'reject', approvers: input.approvers,
+    entity: { type: 'model', id: model.id }, requestedBy: await requesterOf(dataSource.manager, model),
+  });
   const earlier = await findDecision(dataSource.manager, model.id);
   if (earlier) throw await tooLate(dataSource, input, earlier);
   const actor = slackUser(input.actor);

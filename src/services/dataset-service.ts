@@ -10,7 +10,7 @@ import { parseCoco, type Coco } from '../datasets/coco.js';
 import { decodeImage, ImageSourceError, loadImageBytes } from '../datasets/image-source.js';
 import { FetchError, safeFetch, type LookupAll, type SafeFetchOptions } from '../datasets/safe-fetch.js';
 import { buildValidationReport, splitOfImage, unreadableReport, type ImageCheck, type ValidationReport } from '../datasets/validation-report.js';
-import type { DatasetValidateData } from '../jobs/job-data.js';
+import type { DatasetValidateData } from './ports/job-queue.js';
 import { SNAPSHOT_FORMAT, type DatasetSnapshot, type SnapshotImage } from './dataset-snapshot.js';
 
 /** Where Slack serves private files (url_private_download); the bot token is sent nowhere else. */

@@ -5,7 +5,8 @@ import { isUuid } from '../domain/ids.js';
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Deployment, EdgeServer, Model, type KitOptionRef } from '../db/entities/index.js';
 import type { AssayEvents } from '../app/events.js';
-import { checkApproverAction, ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction } from '../domain/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, kitOptionKey, type ApproverAction } from '../domain/index.js';
+import { requireAccess } from './access-gate.js';
 import { activateModel } from './activation-service.js';
 import { slackUser, writeAudit, type Actor } from './audit.js';
 import { selectableKitOptions } from './catalog-service.js';
@@ -52,17 +53,9 @@ export function actorOf(actor: string): Actor {
   return actor.startsWith('cli:') ? { type: 'cli', id: actor.slice(4) || null } : slackUser(actor);
 }
 
-/** Refuses non-approvers; the refusal is audited in its own (auto-commit) write so it survives. */
+/** The access gate for an approver action by a Slack user (or a CLI actor, who is refused). */
 export async function requireApprover(dataSource: DataSource, actor: string, action: ApproverAction, approvers: ReadonlySet<string>, entity: { type: string; id: string }) {
-  const verdict = checkApproverAction({ actor, action, approvers });
-  if (verdict.allowed) return;
-  await writeAudit(dataSource.manager, actorOf(actor), {
-    action: 'permission.denied',
-    entityType: entity.type,
-    entityId: entity.id,
-    details: { attempted: action, reason: verdict.reason },
-  });
-  throw new ForbiddenError(verdict.reason);
+  await requireAccess(dataSource.manager, { actor: actorOf(actor), action, approvers, entity });
 }
 
 // ---- idempotent confirmations -------------------------------------------------------------

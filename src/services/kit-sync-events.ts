@@ -2,9 +2,9 @@
 // round trip, all or nothing), duplicates recognised by event_key. Only after this commits does
 // the webhook answer 200/Ack; then one `salesforce.sync` job per event applies it.
 import type { DataSource } from 'typeorm';
-import type { InboundEvent } from '../salesforce/inbound-event.js';
-import type { JobQueue } from '../jobs/job-system.js';
-import { JOBS } from '../jobs/names.js';
+import type { InboundEvent } from './ports/catalog-source.js';
+import type { JobQueue } from './ports/job-queue.js';
+import { JOBS } from './ports/job-queue.js';
 
 export interface StoredEvents {
   stored: number;
@@ -60,4 +60,53 @@ export async function unappliedEvents(dataSource: DataSource, olderThanMinutes: 
     [olderThanMinutes],
   );
   return rows.map((r) => r.id);
+}
+
+export interface UnappliedEvent {
+  id: string;
+  source: string;
+  entityName: string | null;
+  recordId: string | null;
+  /** failed: given up; waiting: a junction waiting for its kit/option; pending: stored, not applied yet. */
+  state: 'failed' | 'waiting' | 'pending';
+  error: string | null;
+  receivedAt: Date;
+}
+
+export interface IntakeStatus {
+  /** Events received in the last 24 hours, by status (received = not applied yet). */
+  lastDay: { applied: number; ignored: number; failed: number; received: number };
+  /** Failed in the last 7 days, waiting, or pending for more than 10 minutes: newest first. */
+  unapplied: UnappliedEvent[];
+  unappliedTotal: number;
+}
+
+const UNAPPLIED = `(status = 'failed' AND received_at > now() - interval '7 days')
+   OR (status = 'received' AND (error IS NOT NULL OR received_at < now() - interval '10 minutes'))`;
+
+/** What `/assay status salesforce` shows: nothing Assay could not apply stays unseen. */
+export async function salesforceIntakeStatus(dataSource: DataSource, limit = 10): Promise<IntakeStatus> {
+  const counts: { status: string; n: number }[] = await dataSource.query(
+    `SELECT status, count(*)::int AS n FROM salesforce_events WHERE received_at > now() - interval '24 hours' GROUP BY status`,
+  );
+  const lastDay = { applied: 0, ignored: 0, failed: 0, received: 0 };
+  for (const c of counts) if (c.status in lastDay) lastDay[c.status as keyof typeof lastDay] = c.n;
+  const rows: { id: string; source: string; entity_name: string | null; record_ids: string[]; status: string; error: string | null; received_at: Date; total: number }[] = await dataSource.query(
+    `SELECT id, source, entity_name, record_ids, status, error, received_at, count(*) OVER ()::int AS total
+       FROM salesforce_events WHERE ${UNAPPLIED} ORDER BY received_at DESC LIMIT $1`,
+    [limit],
+  );
+  return {
+    lastDay,
+    unapplied: rows.map((r) => ({
+      id: r.id,
+      source: r.source,
+      entityName: r.entity_name,
+      recordId: r.record_ids[0] ?? null,
+      state: r.status === 'failed' ? 'failed' : r.error ? 'waiting' : 'pending',
+      error: r.error,
+      receivedAt: new Date(r.received_at),
+    })),
+    unappliedTotal: rows[0]?.total ?? 0,
+  };
 }

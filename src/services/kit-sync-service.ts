@@ -1,18 +1,17 @@
 // Kit sync: applying one stored Salesforce event, and the full reconciliation. The event is a
 // hint; the org is the truth, so records are re-read through the REST API and written in one
-// transaction. Without API credentials, Outbound Messages about kits/options (which carry the
-// fields) are applied directly; everything else is marked failed, 'Salesforce API not configured'.
+// transaction. Without API credentials, Outbound Messages (kits, options and the junction, which
+// carry their fields) are applied directly; a junction whose kit or option has not arrived yet
+// waits for it. Whatever cannot be applied ends `failed` with an ops notice (never silently).
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../app/logger.js';
 import type { Notifier } from '../app/notifier.js';
-import type { JobQueue } from '../jobs/job-system.js';
-import { JOBS } from '../jobs/names.js';
+import type { JobQueue } from './ports/job-queue.js';
+import { JOBS } from './ports/job-queue.js';
 import { SalesforceEvent } from '../db/entities/index.js';
 import { clampFuture } from '../domain/index.js';
-import { kitFieldsSnapshot, optionSnapshot, type KitSnapshot, type OptionSnapshot } from '../salesforce/catalog-records.js';
-import { kitsOfLinks, readAllKits, readKits, readOptions } from '../salesforce/catalog-reader.js';
-import { RetryableSalesforceError, SalesforceNotConfiguredError, type SalesforceClient } from '../salesforce/client.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError, type CatalogRecords, type CatalogSource, type KitSnapshot, type LinkMessageSnapshot, type OptionSnapshot } from './ports/catalog-source.js';
 import type { Actor } from './audit.js';
 import { isTransientConflict } from './db-errors.js';
 import {
@@ -24,6 +23,7 @@ import {
   deactivateOptionsBySalesforceId,
   emptyChange,
   upsertKits,
+  upsertLinkFromMessage,
   upsertOptions,
   type ArchivedKit,
   type CatalogChange,
@@ -35,8 +35,10 @@ export interface KitSyncDeps {
   logger: Logger;
   notifier: Notifier;
   queue: JobQueue;
-  /** Absent when neither JWT nor SF_ALIAS is configured. */
-  salesforce: SalesforceClient | undefined;
+  /** The org's API; absent when neither JWT nor SF_ALIAS is configured. */
+  catalog: CatalogSource | undefined;
+  /** Reads an Outbound Message's own fields (the no-code path). */
+  records: CatalogRecords;
 }
 
 type EntityKind = 'kit' | 'option' | 'link';
@@ -50,7 +52,8 @@ function kindOf(config: Config, entityName: string | null): EntityKind | null {
 }
 
 export interface ApplyOutcome {
-  status: 'applied' | 'ignored' | 'failed' | 'skipped';
+  /** waiting: a junction whose kit or option has not arrived; it stays `received` and is tried again when they do. */
+  status: 'applied' | 'ignored' | 'failed' | 'skipped' | 'waiting';
   detail?: string;
   change?: CatalogChange;
   /** When the event was stored (for the apply-lag metric); absent when nothing was done. */
@@ -94,12 +97,50 @@ interface Plan {
   archiveKitSfIds: string[];
   deactivateOptionSfIds: string[];
   skipped: string[];
+  /** A junction record from its own Outbound Message (no API). */
+  link?: LinkMessageSnapshot;
 }
 
-async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: EntityKind, ids: string[]): Promise<Plan> {
-  const objects = deps.config.salesforce.objects;
+/** A waiting junction gets an ops notice after this long, and gives up (failed) after Salesforce's own 24 h. */
+export const LINK_WAIT_NOTICE_MS = 10 * 60_000;
+export const LINK_WAIT_GIVE_UP_MS = 24 * 60 * 60_000;
+/** At most this many unapplied-event notices per 10 minutes; `/assay status salesforce` lists them all. */
+const UNAPPLIED_NOTICES_PER_10_MIN = 5;
+
+/** Ops notice (audit_log; Slack ops channel when configured) for an event Assay cannot apply. */
+async function noticeUnapplied(deps: KitSyncDeps, event: SalesforceEvent, reason: string, state: 'failed' | 'waiting'): Promise<void> {
+  try {
+    const [recent] = await deps.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'notice.salesforce_event_unapplied' AND at > now() - interval '10 minutes'`);
+    if (recent.n >= UNAPPLIED_NOTICES_PER_10_MIN) return;
+    const what = `${event.source === 'outbound' ? 'Outbound Message' : 'change event'} for ${event.entityName ?? 'an unknown object'} ${event.recordIds[0] ?? ''}`.trim();
+    await deps.notifier.notify({
+      kind: 'salesforce_event_unapplied',
+      text: `Salesforce ${what} ${state === 'failed' ? 'could not be applied' : 'is still waiting'}: ${reason}. /assay status salesforce lists every event Assay has not applied.`,
+      entityType: 'salesforce_event',
+      entityId: event.id,
+      details: { eventKey: event.eventKey, state, reason },
+    });
+  } catch (err) {
+    deps.logger.error({ err, eventId: event.id }, 'could not post the unapplied-event notice');
+  }
+}
+
+/** Junction events waiting for these kits/options (by Salesforce id) go back to the queue. */
+async function requeueWaitingLinks(deps: KitSyncDeps, kitSfIds: string[], optionSfIds: string[]): Promise<void> {
+  if (kitSfIds.length + optionSfIds.length === 0) return;
+  const rows: { id: string }[] = await deps.dataSource.query(
+    `SELECT id FROM salesforce_events
+      WHERE status = 'received' AND entity_name = $1 AND error IS NOT NULL
+        AND (payload->'sObject'->>'Test_Kit__c' = ANY($2::text[]) OR payload->'sObject'->>'AI_Option__c' = ANY($3::text[]))
+      ORDER BY received_at LIMIT 1000`,
+    [deps.config.salesforce.objects.link, kitSfIds, optionSfIds],
+  );
+  await Promise.all(rows.map((r) => deps.queue.now(JOBS.salesforceSync, { eventId: r.id })));
+}
+
+async function planFromApi(deps: KitSyncDeps, source: CatalogSource, kind: EntityKind, ids: string[]): Promise<Plan> {
   if (kind === 'option') {
-    const { options, skipped } = await readOptions(client, objects, ids);
+    const { options, skipped } = await source.readOptions(ids);
     const found = new Set(options.map((o) => o.sfId));
     return { kits: [], options, archiveKitSfIds: [], deactivateOptionSfIds: ids.filter((id) => !found.has(id)), skipped };
   }
@@ -110,19 +151,40 @@ async function planFromApi(deps: KitSyncDeps, client: SalesforceClient, kind: En
       `SELECT DISTINCT t.salesforce_id FROM test_type_ai_options l JOIN test_types t ON t.id = l.test_type_id WHERE l.salesforce_id = ANY($1::text[]) AND t.salesforce_id IS NOT NULL`,
       [ids],
     );
-    kitIds = [...new Set([...(await kitsOfLinks(client, objects, ids)), ...local.map((r) => r.salesforce_id)])];
+    kitIds = [...new Set([...(await source.kitsOfLinks(ids)), ...local.map((r) => r.salesforce_id)])];
   }
-  const page = kitIds.length ? await readKits(client, objects, kitIds) : { kits: [], options: [], skipped: [] };
+  const page = kitIds.length ? await source.readKits(kitIds) : { kits: [], options: [], skipped: [] };
   const found = new Set(page.kits.map((k) => k.sfId));
   return { kits: page.kits, options: page.options, archiveKitSfIds: kitIds.filter((id) => !found.has(id)), deactivateOptionSfIds: [], skipped: page.skipped };
 }
 
 /** Outbound Message fields applied as they are (API off). Needs SystemModstamp to order them. */
-function planFromMessage(kind: EntityKind, event: SalesforceEvent): Plan {
+function planFromMessage(records: CatalogRecords, kind: EntityKind, event: SalesforceEvent): Plan {
   const sObject = (event.payload as { sObject?: Record<string, unknown> }).sObject ?? {};
-  if (!sObject.SystemModstamp) throw new Error('Salesforce API not configured, and the Outbound Message lacks SystemModstamp to apply it safely');
-  if (kind === 'kit') return { kits: [kitFieldsSnapshot(sObject)], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
-  return { kits: [], options: [optionSnapshot(sObject)], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+  const problem = records.fieldsProblem(kind, sObject);
+  if (problem) throw new Error(`Salesforce API not configured, and the Outbound Message cannot be applied from its fields (${problem}); it must send ${records.requiredFields(kind).join(', ')}`);
+  const none: Plan = { kits: [], options: [], archiveKitSfIds: [], deactivateOptionSfIds: [], skipped: [] };
+  if (kind === 'kit') return { ...none, kits: [records.kit(sObject)] };
+  if (kind === 'link') return { ...none, link: records.link(sObject) };
+  return { ...none, options: [records.option(sObject)] };
+}
+
+type LinkWritten = { waiting: string } | { stale: true } | { change: CatalogChange };
+
+/** One junction from its message, inside the event's transaction; ordered by SystemModstamp against the junction's applied events. */
+async function writeLinkMessage(m: EntityManager, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor): Promise<LinkWritten> {
+  // Two messages about one junction apply one after the other, so the newer always wins.
+  await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`salesforce-link:${link.sfId}`]);
+  const [newer] = await m.query(
+    `SELECT 1 FROM salesforce_events WHERE entity_name = $1 AND status = 'applied' AND record_ids @> ARRAY[$2]::text[] AND commit_timestamp > $3 AND id <> $4 LIMIT 1`,
+    [event.entityName, link.sfId, link.modstamp, event.id],
+  );
+  if (newer) return { stale: true };
+  const w = await upsertLinkFromMessage(m, link);
+  if (w.result === 'waiting') return { waiting: w.reason };
+  const change = { ...emptyChange(), linksAdded: w.result === 'added' ? 1 : 0 };
+  await auditCatalogChange(m, actor, 'catalog.event_applied', change, { eventKey: event.eventKey, entity: event.entityName, link: link.sfId, result: w.result });
+  return { change };
 }
 
 interface FutureStamp {
@@ -196,6 +258,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
   const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
     await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
+    if (status === 'failed') await noticeUnapplied(deps, event, detail ?? 'failed', 'failed');
     return { status, detail: detail ?? undefined, receivedAt: event.receivedAt };
   };
   const kind = kindOf(deps.config, event.entityName);
@@ -212,8 +275,8 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   let plan: Plan;
   let clamped: FutureStamp[];
   try {
-    if (deps.salesforce) plan = await planFromApi(deps, deps.salesforce, kind, ids);
-    else if (event.source === 'outbound' && kind !== 'link') plan = planFromMessage(kind, event);
+    if (deps.catalog) plan = await planFromApi(deps, deps.catalog, kind, ids);
+    else if (event.source === 'outbound') plan = planFromMessage(deps.records, kind, event);
     else return done('failed', new SalesforceNotConfiguredError().message);
     clamped = clampFutureStamps(plan, deps.config.salesforce.maxClockSkewSeconds);
   } catch (e) {
@@ -224,6 +287,7 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
     return done('failed', (e as Error).message.slice(0, 500));
   }
   const actor: Actor = { type: 'salesforce', id: event.eventKey };
+  if (plan.link) return applyLinkMessage(deps, event, plan.link, actor);
   const written = await retryOnConflict(() => deps.dataSource.transaction(async (m) => {
     // Another worker may have applied a duplicate job meanwhile: the row lock decides.
     const [row] = await m.query(`SELECT status FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
@@ -236,7 +300,52 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   if (!written) return { status: 'skipped', detail: 'applied by another worker' };
   await noticeArchived(deps, written.notices);
   await noticeFutureStamps(deps, clamped);
+  // No API: junctions that arrived before their kit or option can be applied now.
+  if (!deps.catalog) await requeueWaitingLinks(deps, plan.kits.map((k) => k.sfId), plan.options.map((o) => o.sfId));
   return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
+}
+
+async function applyLinkMessage(deps: KitSyncDeps, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor): Promise<ApplyOutcome> {
+  const age = Date.now() - event.receivedAt.getTime();
+  let notice: { reason: string; state: 'failed' | 'waiting' } | null = null;
+  const outcome = await retryOnConflict(() => deps.dataSource.transaction(async (m): Promise<ApplyOutcome> => {
+    notice = null;
+    const [row] = await m.query(`SELECT status, error FROM salesforce_events WHERE id = $1 FOR UPDATE`, [event.id]);
+    if (row?.status !== 'received') return { status: 'skipped', detail: 'applied by another worker' };
+    const w = await writeLinkMessage(m, event, link, actor);
+    if ('stale' in w) {
+      await finish(m, event.id, 'ignored', 'stale: older than an applied message about the same junction');
+      return { status: 'ignored', detail: 'stale', receivedAt: event.receivedAt };
+    }
+    if ('change' in w) {
+      await finish(m, event.id, 'applied', null);
+      return { status: 'applied', change: w.change, receivedAt: event.receivedAt };
+    }
+    if (age > LINK_WAIT_GIVE_UP_MS) {
+      const reason = `${w.waiting}; gave up after 24 hours`;
+      await finish(m, event.id, 'failed', reason);
+      notice = { reason, state: 'failed' };
+      return { status: 'failed', detail: reason, receivedAt: event.receivedAt };
+    }
+    // Still `received`: re-queued when the kit/option arrives, and by the reconcile sweep.
+    const noticed = String(row.error ?? '').startsWith('still ');
+    if (!noticed && age > LINK_WAIT_NOTICE_MS) notice = { reason: w.waiting, state: 'waiting' };
+    const error = noticed || notice ? `still ${w.waiting}` : w.waiting;
+    await m.query(`UPDATE salesforce_events SET attempts = attempts + 1, error = $2 WHERE id = $1`, [event.id, error]);
+    return { status: 'waiting', detail: error };
+  }));
+  const n = notice as { reason: string; state: 'failed' | 'waiting' } | null;
+  if (n) await noticeUnapplied(deps, event, n.reason, n.state);
+  return outcome;
+}
+
+/** The apply job gave up retrying (Salesforce unavailable or over its limit for hours): failed, and said so. */
+export async function failEventAfterRetries(deps: KitSyncDeps, eventId: string, reason: string): Promise<void> {
+  const [event] = await deps.dataSource.getRepository(SalesforceEvent).findBy({ id: eventId, status: 'received' });
+  if (!event) return;
+  const detail = `gave up after repeated retries: ${reason}`.slice(0, 500);
+  await deps.dataSource.query(`UPDATE salesforce_events SET status = 'failed', error = $2, processed_at = now() WHERE id = $1 AND status = 'received'`, [eventId, detail]);
+  await noticeUnapplied(deps, event, detail, 'failed');
 }
 
 export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
@@ -251,16 +360,16 @@ export interface ReconcileResult extends Omit<CatalogChange, 'archived'> {
 
 /** Reads every kit of the org page by page (one transaction per page), then archives the absent ones. */
 export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): Promise<ReconcileResult> {
-  const client = deps.salesforce;
-  if (!client) throw new SalesforceNotConfiguredError();
+  const source = deps.catalog;
+  if (!source) throw new SalesforceNotConfiguredError();
   const started = Date.now();
-  const callsBefore = client.calls;
+  const callsBefore = source.calls;
   const actor: Actor = requestedBy.startsWith('cli') ? { type: 'cli', id: requestedBy } : { type: 'salesforce', id: `reconcile:${requestedBy}` };
   const total = emptyChange();
   const seen: string[] = [];
   let pages = 0;
   let skipped = 0;
-  for await (const page of readAllKits(client, deps.config.salesforce.objects)) {
+  for await (const page of source.readAllKits()) {
     pages++;
     skipped += page.skipped.length;
     for (const why of page.skipped.slice(0, 5)) deps.logger.warn({ why }, 'Salesforce record skipped');
@@ -293,8 +402,8 @@ export async function reconcileCatalog(deps: KitSyncDeps, requestedBy: string): 
     pages,
     archived: archived.map((k) => k.kitId),
     skipped,
-    restCalls: client.calls - callsBefore,
-    apiUsage: client.apiUsage(),
+    restCalls: source.calls - callsBefore,
+    apiUsage: source.apiUsage(),
     durationMs: Date.now() - started,
   };
 }

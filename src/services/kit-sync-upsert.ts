@@ -2,7 +2,7 @@
 // ON CONFLICT): a 2,000-row page costs about ten round trips, never one per row. A snapshot
 // older than what is stored (sf_last_modified_at) changes nothing.
 import type { EntityManager } from 'typeorm';
-import type { KitSnapshot, OptionSnapshot } from '../salesforce/catalog-records.js';
+import type { KitSnapshot, LinkMessageSnapshot, OptionSnapshot } from './ports/catalog-source.js';
 import { writeAudit, type Actor } from './audit.js';
 import { returnedRows } from '../db/returned-rows.js';
 
@@ -231,4 +231,43 @@ export async function auditCatalogChange(m: EntityManager, actor: Actor, action:
     entityType: 'catalog',
     details: { ...counts, archived: archived.slice(0, 100).map((k) => k.kitId), archivedCount: archived.length, ...extra },
   });
+}
+
+export type LinkWrite = { result: 'added' | 'updated' | 'unchanged' } | { result: 'waiting'; reason: string };
+
+/**
+ * One junction record from its own Outbound Message fields (no API): its kit and option are
+ * found by Salesforce id, else by the business keys of Unique_Key__c (rows not owned by another
+ * Salesforce record). If either is not known yet, nothing is written and the caller waits.
+ */
+export async function upsertLinkFromMessage(m: EntityManager, l: LinkMessageSnapshot): Promise<LinkWrite> {
+  const [kit] = rowsOf(
+    await m.query(
+      `SELECT id FROM test_types WHERE salesforce_id = $1 OR ($2::text IS NOT NULL AND kit_id = $2 AND salesforce_id IS NULL)
+        ORDER BY (salesforce_id IS NOT NULL) DESC LIMIT 1`,
+      [l.kitSfId, l.kitId],
+    ),
+  );
+  const [option] = rowsOf(
+    await m.query(
+      `SELECT uid FROM ai_options WHERE salesforce_id = $1 OR ($2::text IS NOT NULL AND name = $2 AND salesforce_id IS NULL)
+        ORDER BY (salesforce_id IS NOT NULL) DESC LIMIT 1`,
+      [l.optionSfId, l.optionKey],
+    ),
+  );
+  if (!kit) return { result: 'waiting', reason: `waiting for kit ${l.kitSfId}${l.kitId ? ` (${l.kitId})` : ''}: its Outbound Message has not arrived` };
+  if (!option) return { result: 'waiting', reason: `waiting for AI option ${l.optionSfId}${l.optionKey ? ` (${l.optionKey})` : ''}: not known yet (send its Outbound Message, or Unique_Key__c with a known option key)` };
+  // The junction re-parented in Salesforce: its old pair is gone there.
+  await m.query(`DELETE FROM test_type_ai_options WHERE salesforce_id = $1 AND (test_type_id <> $2 OR ai_option_uid <> $3)`, [l.sfId, kit.id, option.uid]);
+  const rows = rowsOf(
+    await m.query(
+      `INSERT INTO test_type_ai_options AS l (test_type_id, ai_option_uid, selectable, salesforce_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (test_type_id, ai_option_uid) DO UPDATE SET selectable = EXCLUDED.selectable, salesforce_id = EXCLUDED.salesforce_id
+       WHERE l.selectable IS DISTINCT FROM EXCLUDED.selectable OR l.salesforce_id IS DISTINCT FROM EXCLUDED.salesforce_id
+       RETURNING (xmax = 0) AS inserted`,
+      [kit.id, option.uid, l.selectable, l.sfId],
+    ),
+  );
+  if (rows.length === 0) return { result: 'unchanged' };
+  return { result: rows[0].inserted === true || rows[0].inserted === 't' ? 'added' : 'updated' };
 }

@@ -21,8 +21,8 @@ import {
   ValidationError,
   detectRuntime,
 } from '../domain/index.js';
-import { JOBS } from '../jobs/names.js';
-import type { JobQueue } from '../jobs/job-system.js';
+import { JOBS } from './ports/job-queue.js';
+import type { JobQueue } from './ports/job-queue.js';
 import { DetectorLayoutError, readDetectorInfo, type DetectorInfo } from '../ml/detect/layout.js';
 import { writeAudit, type Actor } from './audit.js';
 import { DatasetRejected, fetchDatasetDocument, intakeDocument, isSlackFileUrl, SLACK_FILE_HOSTS, TransientDatasetError, type DatasetDocument, type DatasetIntakeDeps } from './dataset-service.js';

@@ -1,6 +1,6 @@
 // The remote GPU trainer contract (trainer 'remote'):
-//   POST {TRAINER_URL}/jobs  {trainingUid, datasetUrl, datasetSha256, labels, hyperparameters,
-//        callbackUrl, baseModelUrl?}  → {jobId}
+//   POST {TRAINER_URL}/jobs  {trainingUid, task, datasetUrl, datasetSha256, labels, hyperparameters,
+//        callbackUrl, baseModelUrl?, detector?: {imageSize, classNames, format}}  → {jobId}
 //   callbacks  POST {publicUrl}/webhooks/trainer  {jobId, trainingUid, type: progress|completed|failed, ...}
 //   status     GET {TRAINER_URL}/jobs/{jobId} → {jobId, status: running|completed|failed, ...}
 // Both directions are signed: X-Assay-Timestamp + X-Assay-Signature: sha256=HMAC(TRAINER_SECRET, `${ts}.${body}`).
@@ -8,10 +8,14 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { Dataset, Model, ModelTraining } from '../db/entities/index.js';
 import { FetchError, safeFetchStream } from '../datasets/safe-fetch.js';
-import { JOBS } from '../jobs/names.js';
-import { ArtifactTooLargeError } from '../storage/artifact-store.js';
+import { JOBS } from './ports/job-queue.js';
+import { ArtifactTooLargeError, readArtifact } from '../storage/artifact-store.js';
+import { detectRuntime, ValidationError } from '../domain/index.js';
+import type { DetectorInfo } from '../ml/detect/layout.js';
+import { checkClassesInDataset, checkModelFile } from './model-import-service.js';
+import type { DatasetSnapshot } from './dataset-snapshot.js';
 import { readSnapshot } from './dataset-snapshot.js';
-import { appendTrainingLog, endTraining, finishTraining, recordEpoch } from './training-run-service.js';
+import { appendTrainingLog, endTraining, finishTraining, recordEpoch, type TrainedArtifact } from './training-run-service.js';
 import { transition } from './transitions.js';
 import { systemActor, type Actor } from './audit.js';
 import { signedArtifactUrl } from '../storage/artifact-links.js';
@@ -91,14 +95,18 @@ export async function submitRemoteTraining(ctx: AppContext, training: ModelTrain
   const hp = await ds.query(`SELECT params FROM hyperparameters WHERE uid = $1`, [training.hyperparametersUid]);
   const base = training.mode === 'new_version' && training.baseModelId ? await ds.manager.findOneByOrFail(Model, { id: training.baseModelId }) : null;
   const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath!);
+  const hyperparameters = (hp[0] as { params: { imageSize?: number } }).params;
   const body = {
     trainingUid: training.uid,
+    task: training.task,
     datasetUrl: await trainerDatasetUrl(ctx, dataset),
     datasetSha256: dataset.sha256,
     labels: snapshot.labels,
-    hyperparameters: (hp[0] as { params: unknown }).params,
+    hyperparameters,
     callbackUrl: `${ctx.config.publicUrl}/webhooks/trainer`,
     ...(base?.s3ModelPath ? { baseModelUrl: await signedArtifactUrl(ctx, base.s3ModelPath, TRAINER_LINK_TTL_SECONDS) } : {}),
+    // What the completed file must be: checked on the callback exactly as an import is.
+    ...(training.task === 'detect' ? { detector: { imageSize: hyperparameters.imageSize, classNames: snapshot.labels, format: 'ultralytics-onnx' } } : {}),
   };
   const res = await signedFetch(ctx, 'POST', '/jobs', body);
   if (res.status >= 500 || res.status === 429) throw new TransientTrainerError(`the trainer answered HTTP ${res.status}`);
@@ -158,11 +166,51 @@ export async function applyTrainerUpdate(ctx: AppContext, update: TrainerCallbac
     ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'failed', modelId: null, error: 'artifact hash mismatch' });
     return { status: 'ok' };
   }
-  const snapshotLabels = training.datasetId ? (await readSnapshot(ctx.artifacts, (await ds.manager.findOneByOrFail(Dataset, { id: training.datasetId })).storagePath!)).labels : [];
-  const model = await finishTraining(ds, training.uid, { ...stored, labels: update.labels ?? snapshotLabels, inputShape: update.inputShape ?? null, beamModelPath: update.beamModelPath ?? null }, trainerActor);
+  const snapshot = training.datasetId ? await readSnapshot(ctx.artifacts, (await ds.manager.findOneByOrFail(Dataset, { id: training.datasetId })).storagePath!) : null;
+  let artifact: TrainedArtifact;
+  if (training.task === 'detect') {
+    // The file is the truth for a detector (classes, input size): the callback's labels/inputShape are ignored.
+    let info: DetectorInfo;
+    try {
+      info = checkTrainedDetector(await readArtifact(ctx.artifacts, stored.path), ctx.config.fetch.maxBytes, snapshot);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      if (await endTraining(ds, training.uid, 'failed', `the trained model was refused: ${e.message}`, trainerActor)) {
+        ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'failed', modelId: null, error: e.message });
+      }
+      throw new ModelRefusedError(e.message);
+    }
+    const runtime = detectRuntime({ inputSize: info.inputSize, classNames: info.names, candidates: info.candidates, inputName: info.inputName, outputName: info.outputName });
+    artifact = { ...stored, labels: info.names, inputShape: runtime.input.shape, task: 'detect', runtime, beamModelPath: update.beamModelPath ?? null };
+  } else {
+    artifact = { ...stored, labels: update.labels ?? snapshot?.labels ?? [], inputShape: update.inputShape ?? null, beamModelPath: update.beamModelPath ?? null };
+  }
+  const model = await finishTraining(ds, training.uid, artifact, trainerActor);
   ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'trained', modelId: model.id });
   await ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
   return { status: 'ok', modelId: model.id };
+}
+
+/**
+ * A remote detector's file, checked as an import is: the Ultralytics layout, every class a category
+ * of the dataset, and every label the training was asked for among the classes (so the lineage's
+ * options are all served). Class order is free: the runtime descriptor records the file's order.
+ */
+export function checkTrainedDetector(bytes: Uint8Array, maxBytes: number, snapshot: Pick<DatasetSnapshot, 'labels' | 'categories'> | null): DetectorInfo {
+  const info = checkModelFile(bytes, maxBytes);
+  if (!snapshot) return info;
+  checkClassesInDataset(info.names, snapshot);
+  const unserved = snapshot.labels.filter((l) => !info.names.includes(l));
+  if (unserved.length) throw new ValidationError(`The model has no class for ${unserved.join(', ')}; its classes are ${info.names.join(', ')}`, 'file');
+  return info;
+}
+
+/** The completed callback's model file does not fit what the training asked for (layout, classes). */
+export class ModelRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the trained model was refused: ${reason}`);
+    this.name = 'ModelRefusedError';
+  }
 }
 
 /** The completed callback's artifact could not be taken (refused URL, size, type, HTTP error). */

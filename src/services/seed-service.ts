@@ -1,5 +1,7 @@
 // Idempotent initial load: existing rows are left as they are (label names people mapped
-// stay), so running the seed twice changes nothing.
+// stay), so running the seed twice changes nothing. Kits belong to Salesforce: the demo kits
+// are loaded only when asked for (the demo, `assay seed --demo-kits`), never into a real team's
+// catalog by default.
 import type { EntityManager } from 'typeorm';
 import { aiOptions, demoKits, type SeedKit, type SeedOption } from '../../seeds/data.js';
 import { writeAudit, type Actor } from './audit.js';
@@ -13,12 +15,16 @@ export interface SeedResult {
 
 const inserted = (result: unknown): number => returnedRows(result).length;
 
-export async function seedCatalog(
-  manager: EntityManager,
-  actor: Actor,
-  options: SeedOption[] = aiOptions,
-  kits: SeedKit[] = demoKits,
-): Promise<SeedResult> {
+export interface SeedOptions {
+  /** Also load the demo kits ("PR urine", "Road sign panel" …) and their option links. */
+  demoKits?: boolean;
+  options?: SeedOption[];
+  kits?: SeedKit[];
+}
+
+export async function seedCatalog(manager: EntityManager, actor: Actor, seed: SeedOptions = {}): Promise<SeedResult> {
+  const options = seed.options ?? aiOptions;
+  const kits = seed.kits ?? (seed.demoKits ? demoKits : []);
   return manager.transaction(async (tx) => {
     let optionsAdded = 0;
     for (const o of options) {

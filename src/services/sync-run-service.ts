@@ -3,9 +3,10 @@
 // is told when the last one ran and how it ended. Every reconciliation — Slack, the schedule,
 // the CLI — goes through runCatalogSync so the record is complete.
 import type { DataSource, EntityManager } from 'typeorm';
-import { checkApproverAction, ConflictError, ForbiddenError } from '../domain/index.js';
-import { JOBS } from '../jobs/names.js';
-import type { JobQueue } from '../jobs/job-system.js';
+import { ConflictError } from '../domain/index.js';
+import { requireAccess } from './access-gate.js';
+import { JOBS } from './ports/job-queue.js';
+import type { JobQueue } from './ports/job-queue.js';
 import { slackUser, writeAudit } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { reconcileCatalog, type KitSyncDeps, type ReconcileResult } from './kit-sync-service.js';
@@ -78,11 +79,7 @@ export async function requestCatalogSync(
 ): Promise<{ run: SyncRun; last: SyncRun | null }> {
   const { dataSource } = deps;
   const actor = slackUser(input.actor);
-  const verdict = checkApproverAction({ actor: input.actor, action: 'sync', approvers: input.approvers });
-  if (!verdict.allowed) {
-    await writeAudit(dataSource.manager, actor, { action: 'permission.denied', entityType: 'catalog_sync', details: { attempted: 'sync', reason: verdict.reason } });
-    throw new ForbiddenError(verdict.reason);
-  }
+  await requireAccess(dataSource.manager, { actor, action: 'sync', approvers: input.approvers, entity: { type: 'catalog_sync' } });
   let run: SyncRun;
   try {
     run = await dataSource.transaction(async (tx) => {

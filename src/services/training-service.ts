@@ -4,10 +4,8 @@ import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
-  checkCancelTraining,
   checkLength,
   decideVersion,
-  ForbiddenError,
   suggestLineageName,
   validateLineageName,
   usableModel,
@@ -19,6 +17,7 @@ import {
   type VersionChoice,
   type VersionDecision,
 } from '../domain/index.js';
+import { requireAccess } from './access-gate.js';
 import { writeAudit, type Actor } from './audit.js';
 import { isUniqueViolation } from './db-errors.js';
 import { getOrCreateHyperparameters } from './hyperparameter-service.js';
@@ -153,11 +152,7 @@ export async function requestCancel(manager: EntityManager, trainingUid: string,
   if (!isUuid(trainingUid)) throw new NotFoundError('Training', trainingUid);
   const found = await manager.findOne(ModelTraining, { where: { uid: trainingUid } });
   if (!found) throw new NotFoundError('Training', trainingUid);
-  const verdict = checkCancelTraining({ actor, requestedBy: found.requestedBy, approvers: access.approvers });
-  if (!verdict.allowed) {
-    await writeAudit(manager, actor, { action: 'permission.denied', entityType: 'training', entityId: trainingUid, details: { attempted: 'cancel', reason: verdict.reason } });
-    throw new ForbiddenError(verdict.reason);
-  }
+  await requireAccess(manager, { actor, action: 'cancel', approvers: access.approvers, entity: { type: 'training', id: trainingUid }, requestedBy: found.requestedBy });
   return manager.transaction(async (tx) => {
     const t = await tx.findOne(ModelTraining, { where: { uid: trainingUid }, lock: { mode: 'pessimistic_write' } });
     if (!t) throw new NotFoundError('Training', trainingUid);

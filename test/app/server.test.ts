@@ -1,7 +1,7 @@
 // The real server over real HTTP: health, readiness, clear errors for unknown routes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 
 let assay: TestAssay;
 beforeAll(async () => {

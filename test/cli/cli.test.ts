@@ -12,7 +12,7 @@ function assay(args: string[], env: Record<string, string>) {
 }
 
 describe('assay CLI', () => {
-  it('migrate and seed on a fresh database; seeding twice changes nothing', async () => {
+  it('migrate and seed on a fresh database (demo kits only with --demo-kits); seeding twice changes nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-cli-'));
     let env: Record<string, string> = { ASSAY_DATA_DIR: dir };
     let cleanup = async () => {};
@@ -27,8 +27,13 @@ describe('assay CLI', () => {
       expect(m.err).toBe('');
       expect(m.out).toMatch(/Applied \d+ migration\(s\): InitialSchema1732300000000/);
       expect(assay(['migrate'], env).out).toMatch(/up to date/);
-      expect(assay(['seed'], env).out).toBe('Seeded: 9 AI option(s), 6 kit(s), 21 kit-option link(s) added.\n');
-      expect(assay(['seed'], env).out).toBe('Seeded: 0 AI option(s), 0 kit(s), 0 kit-option link(s) added.\n');
+      // A real team's catalog gets the AI options only: its kits come from Salesforce.
+      expect(assay(['seed'], env).out).toMatch(/^Seeded: 9 AI option\(s\), 0 kit\(s\), 0 kit-option link\(s\) added\.\nKits arrive from Salesforce/);
+      expect(assay(['seed', '--demo-kits'], env).out).toBe('Seeded: 0 AI option(s), 6 kit(s), 21 kit-option link(s) added.\n');
+      expect(assay(['seed', '--demo-kits'], env).out).toBe('Seeded: 0 AI option(s), 0 kit(s), 0 kit-option link(s) added.\n');
+      const bad = assay(['seed', '--demo'], env);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/^assay: Unknown option '--demo'/);
     } finally {
       await cleanup();
       fs.rmSync(dir, { recursive: true, force: true });

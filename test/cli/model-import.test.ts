@@ -50,7 +50,7 @@ beforeAll(async () => {
   }
   const setup = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { embeddedDir: path.join(dir, 'db') });
   await migrate(setup);
-  await seedCatalog(setup.dataSource.manager, systemActor);
+  await seedCatalog(setup.dataSource.manager, systemActor, { demoKits: true });
   await setup.close();
 }, 60_000);
 

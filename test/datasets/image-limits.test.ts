@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import nock from 'nock';
 import { decodeImage, ImageSourceError } from '../../src/datasets/image-source.js';
 import { Dataset, ModelTraining } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { beginValidation, MAX_RESUMES } from '../../src/services/training-run-service.js';
 import { transition } from '../../src/services/transitions.js';
 import { systemActor } from '../../src/services/audit.js';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { Dataset } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { isSlackFileUrl } from '../../src/services/dataset-service.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { SLACK_ENV } from '../helpers/slack.js';

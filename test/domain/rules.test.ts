@@ -1,7 +1,7 @@
 // Domain rules are plain functions: they read like the design and run in milliseconds.
 import { describe, expect, it } from '@jest/globals';
 import {
-  assertTransition, canonicalJson, checkApproverAction, checkCancelTraining, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
+  assertTransition, canonicalJson, checkAccess, checkApproverAction, checkCancelTraining, isSelectableKitOption, decideVersion, fingerprint, generateDatasetName, IllegalTransitionError,
   lineageKey, modelName, suggestLineageName, validateLineageName, planActivation, trainingIdFor, uniqueDatasetName, validateDatasetName, ValidationError,
 } from '../../src/domain/index.js';
 
@@ -108,6 +108,18 @@ describe('permissions', () => {
     expect(checkCancelTraining({ actor: { type: 'cli', id: 'ops' }, requestedBy: 'UREQ', approvers })).toEqual({ allowed: true });
     expect(checkCancelTraining({ actor: slack('UX'), requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
     expect(checkCancelTraining({ actor: { type: 'edge', id: 'UREQ' }, requestedBy: 'UREQ', approvers })).toMatchObject({ allowed: false });
+  });
+  it('one decision for every privileged action: approver actions are Slack approvers only', () => {
+    const slack = (id: string) => ({ type: 'slack_user', id });
+    for (const action of ['approve', 'reject', 'deploy', 'rollback', 'sync'] as const) {
+      expect(checkAccess({ actor: slack('UAPP1'), action, approvers, requestedBy: 'UREQ' })).toEqual({ allowed: true });
+      expect(checkAccess({ actor: slack('UX'), action, approvers })).toMatchObject({ allowed: false });
+      // An operator at the CLI whose login happens to be an approver's Slack id is still not one.
+      expect(checkAccess({ actor: { type: 'cli', id: 'UAPP1' }, action, approvers })).toMatchObject({ allowed: false });
+    }
+    expect(checkAccess({ actor: slack('UAPP1'), action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false });
+    expect(checkAccess({ actor: slack('UREQ'), action: 'cancel', approvers, requestedBy: 'UREQ' })).toEqual({ allowed: true });
+    expect(checkAccess({ actor: slack('UX'), action: 'cancel', approvers, requestedBy: 'UREQ' })).toMatchObject({ allowed: false });
   });
 });
 

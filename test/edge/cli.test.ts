@@ -29,7 +29,7 @@ describe('assay edge / assay history', () => {
       // Catalog first (in-process), so every spawn below is one command under test.
       const setup = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { embeddedDir: path.join(dir, 'db') });
       await migrate(setup);
-      await seedCatalog(setup.dataSource.manager, systemActor);
+      await seedCatalog(setup.dataSource.manager, systemActor, { demoKits: true });
       await setup.close();
 
       const added = assay(['edge', 'add', 'lab-edge-1'], env);

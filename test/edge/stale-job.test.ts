@@ -1,7 +1,7 @@
 // The recurring edge.stale-check job on the real Agenda worker reports a silent edge once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditLogEntry } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { systemActor } from '../../src/services/audit.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';

@@ -7,7 +7,7 @@ import { systemActor } from '../../src/services/audit.js';
 import { seedCatalog } from '../../src/services/seed-service.js';
 
 export async function seeded(manager: EntityManager) {
-  await seedCatalog(manager, systemActor);
+  await seedCatalog(manager, systemActor, { demoKits: true });
   const options = await manager.find(AiOption);
   const kits = await manager.find(TestType);
   const option = (name: string) => options.find((o) => o.name === name)!;

@@ -14,7 +14,7 @@ export interface TestAssay extends RunningAssay {
 
 /** env: extra configuration (Slack, Salesforce...). The database is a fresh one per call. */
 /** options.logLines: collect the real logger's lines (made from the configuration, LOG_LEVEL from env) instead of a silent one. */
-export async function startTestAssay(env: Record<string, string> = {}, options: { worker?: boolean; web?: boolean; logLines?: string[] } = {}): Promise<TestAssay> {
+export async function startTestAssay(env: Record<string, string> = {}, options: { worker?: boolean; web?: boolean; logLines?: string[]; seedIfEmpty?: boolean; seedDemoKits?: boolean } = {}): Promise<TestAssay> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assay-test-'));
   let url: string | undefined;
   let dropDb: (() => Promise<void>) | undefined;
@@ -29,7 +29,7 @@ export async function startTestAssay(env: Record<string, string> = {}, options: 
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ASSAY_DATA_DIR: dataDir, NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(url ? { DATABASE_URL: url } : {}), ...env });
   const lines = options.logLines;
   const logging = lines ? { logDestination: { write: (line: string) => void lines.push(line) } } : { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') };
-  const running = await startAssay(config, { web: options.web ?? true, worker: options.worker ?? true, ...logging, processEvery: 200 });
+  const running = await startAssay(config, { web: options.web ?? true, worker: options.worker ?? true, seedIfEmpty: options.seedIfEmpty, seedDemoKits: options.seedDemoKits, ...logging, processEvery: 200 });
   return {
     ...running,
     url: running.url!,

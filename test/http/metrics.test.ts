@@ -8,7 +8,9 @@ import { slashCommand, SLACK_ENV } from '../helpers/slack.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { systemActor } from '../../src/services/audit.js';
 import { seedAndTrain, waitFor } from '../jobs/pipeline-helpers.js';
-import { cdcEvent, postChangeEvents, WEBHOOK_SECRET } from '../salesforce/support.js';
+import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET } from '../salesforce/support.js';
+
+const ORG = '00D5e000000KQ2eEAG';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 let app: TestAssay;
@@ -18,7 +20,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   nock('https://slack.com').persist().post(/.*/).reply(200, { ok: true });
-  app = await startTestAssay({ ...SLACK_ENV, ASSAY_METRICS_TOKEN: TOKEN, ASSAY_METRICS_PORT: '0', SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_RECONCILE_INTERVAL: 'off', TRAINER_URL: 'https://trainer.example.com', TRAINER_SECRET: 'trainer-secret-0123456789' });
+  app = await startTestAssay({ ...SLACK_ENV, ASSAY_METRICS_TOKEN: TOKEN, ASSAY_METRICS_PORT: '0', SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, SF_RECONCILE_INTERVAL: 'off', TRAINER_URL: 'https://trainer.example.com', TRAINER_SECRET: 'trainer-secret-0123456789' });
   off = await startTestAssay({}, { worker: false });
 });
 afterAll(async () => {
@@ -62,9 +64,11 @@ describe('GET /metrics', () => {
     for (let i = 0; i < 3; i++) await fetch(`${app.url}/healthz`);
     expect((await slashCommand(app.url, 'help')).status).toBe(200);
     const e = cdcEvent('Test_Kit__c', 'UPDATE', ['a0B000000000001AAA']);
-    expect((await postChangeEvents(app.url, e)).status).toBe(200);
-    expect((await postChangeEvents(app.url, e)).status).toBe(200); // duplicate
+    expect((await postChangeEvents(app.url, e)).status).toBe(422); // no Salesforce API: refused
     expect((await postChangeEvents(app.url, e, { secret: 'not-the-secret-0123456789' })).status).toBe(401);
+    const om = outboundMessage(ORG, [{ id: notificationId(), type: 'Test_Kit__c', fields: { Id: 'a0B000000000001AAA', Name: 'Metrics kit', Kit_Id__c: 'MET-1', SystemModstamp: '2026-11-20T10:00:00.000Z' } }]);
+    expect((await postOutbound(app.url, om)).status).toBe(200);
+    expect((await postOutbound(app.url, om)).status).toBe(200); // duplicate
     const ids = await seedAndTrain(app.ctx.db.dataSource, 'metrics-set', { source: 'url', uri: 'https://d.example.com/x.json' }, 'remote');
     expect(ids.trainingUid).toBeDefined();
     await app.ctx.queue.now('dataset.validate', { datasetId: 'not-a-uuid', trainingUid: 'nope' }); // fails: counted
@@ -83,10 +87,10 @@ describe('GET /metrics', () => {
     expect(value(after, 'assay_http_request_duration_seconds_count', { route: '/webhooks/salesforce', method: 'POST', status: '401' })).toBe(1);
     expect(value(after, 'assay_slack_ack_seconds_count', { type: 'slash_command' })).toBe(1);
     expect(value(after, 'assay_slack_ack_seconds_sum', { type: 'slash_command' })).toBeGreaterThan(0);
-    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_cdc', outcome: 'stored' })).toBe(1);
-    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_cdc', outcome: 'duplicate' })).toBe(1);
-    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_cdc', outcome: 'refused' })).toBe(1);
-    expect(value(after, 'assay_salesforce_apply_lag_seconds_count', { status: 'failed' })).toBe(1); // API not configured
+    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_outbound', outcome: 'stored' })).toBe(1);
+    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_outbound', outcome: 'duplicate' })).toBe(1);
+    expect(value(after, 'assay_webhook_events_total', { source: 'salesforce_cdc', outcome: 'refused' })).toBe(2);
+    expect(value(after, 'assay_salesforce_apply_lag_seconds_count', { status: 'applied' })).toBe(1);
     expect(value(after, 'assay_job_duration_seconds_count', { name: 'salesforce.sync', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(value(after, 'assay_job_failures_total', { name: 'dataset.validate' })).toBeGreaterThanOrEqual(1);
     expect(value(after, 'assay_jobs', { name: 'metrics.unhandled', state: 'queued' })).toBe(1);

@@ -1,7 +1,7 @@
 // The recurring clean-up jobs, run through the real Agenda worker on the real database.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Hyperparameters, SlackDelivery, WizardSession } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { getOrCreateHyperparameters } from '../../src/services/hyperparameter-service.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 

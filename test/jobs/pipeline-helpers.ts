@@ -27,10 +27,10 @@ export function coco(files: string[], opts: { categories?: string[]; bbox?: [num
   return { ...(opts.base ? { info: { image_base_url: opts.base } } : {}), images, annotations, categories };
 }
 
-export async function seedAndTrain(ds: DataSource, name: string, dataset: { source: 'upload' | 'url'; uri: string }, trainer: 'tfjs' | 'remote', hyperparameters: Record<string, unknown> = { epochs: 2, batchSize: 8, learningRate: 0.01, imageSize: 16 }) {
-  if ((await ds.query('SELECT count(*)::int AS n FROM ai_options'))[0].n === 0) await seedCatalog(ds.manager, systemActor);
+export async function seedAndTrain(ds: DataSource, name: string, dataset: { source: 'upload' | 'url'; uri: string }, trainer: 'tfjs' | 'remote', hyperparameters: Record<string, unknown> = { epochs: 2, batchSize: 8, learningRate: 0.01, imageSize: 16 }, task: 'detect' | 'classify' = 'classify') {
+  if ((await ds.query('SELECT count(*)::int AS n FROM ai_options'))[0].n === 0) await seedCatalog(ds.manager, systemActor, { demoKits: true });
   const { kit, option } = await seeded(ds.manager);
-  const req = { kitIds: [kit('4567').id], optionUids: [option('red_light').uid, option('green_light').uid], datasetName: name, dataset, hyperparameters, trainer, requestedBy: 'U1' };
+  const req = { kitIds: [kit('4567').id], optionUids: [option('red_light').uid, option('green_light').uid], datasetName: name, dataset, hyperparameters, trainer, task, requestedBy: 'U1' };
   // Once the lineage has a usable model the wizard must say how to train: retrain from scratch here.
   const created = await createTraining(ds.manager, req, slackUser('U1')).catch((e: { field?: string }) => {
     if (e.field === 'version_choice') return createTraining(ds.manager, { ...req, versionChoice: 'retrain' }, slackUser('U1'));

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { AuditLogEntry, Dataset, Evaluation, Model, ModelTraining } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { pollRemoteTrainings } from '../../src/services/remote-trainer-service.js';
 import { requestCancel } from '../../src/services/training-service.js';
 import { slackUser } from '../../src/services/audit.js';
@@ -122,7 +122,8 @@ describe('valid dataset → remote trainer → callbacks → evaluation', () => 
     expect(snapshot.images[2]!.file_name).toBe(snapshot.images[2]!.artifact); // data URI not repeated
 
     // The trainer request is signed, and its dataset link serves a COCO file of image links.
-    expect(submitted!.body).toMatchObject({ trainingUid: ids.trainingUid, labels: ['green_light', 'red_light'], datasetSha256: dataset.sha256, callbackUrl: expect.stringMatching(/\/webhooks\/trainer$/) });
+    expect(submitted!.body).toMatchObject({ trainingUid: ids.trainingUid, task: 'classify', labels: ['green_light', 'red_light'], datasetSha256: dataset.sha256, callbackUrl: expect.stringMatching(/\/webhooks\/trainer$/) });
+    expect(submitted!.body.detector).toBeUndefined();
     expect(submitted!.headers['x-assay-signature']).toEqual(signed(SECRET, JSON.stringify(submitted!.body), Number(submitted!.headers['x-assay-timestamp']))['x-assay-signature']);
     const link = new URL(String(submitted!.body.datasetUrl));
     const served = await fetch(`${app.url}${link.pathname}${link.search}`);

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config/index.js';
 import { AuditLogEntry, Deployment, Model, ModelTraining } from '../../src/db/entities/index.js';
 import { stopAgenda } from '../../src/jobs/job-system.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { systemActor } from '../../src/services/audit.js';
 import { deployModel } from '../../src/services/deployment-service.js';
 import { addEdge } from '../../src/services/edge-service.js';

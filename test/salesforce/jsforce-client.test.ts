@@ -9,7 +9,9 @@ import nock from 'nock';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/app/logger.js';
-import { RetryableSalesforceError, SalesforceClient } from '../../src/salesforce/client.js';
+import { SalesforceClient } from '../../src/salesforce/client.js';
+import { RetryableSalesforceError } from '../../src/services/ports/catalog-source.js';
+import { catalogPorts } from '../../src/salesforce/context.js';
 import { kitQuery } from '../../src/salesforce/catalog-records.js';
 import { reconcileCatalog, type KitSyncDeps } from '../../src/services/kit-sync-service.js';
 
@@ -29,7 +31,7 @@ const kitRecord = (id: string, kitId: string, children: unknown) => ({
 });
 
 function deps(client: SalesforceClient): KitSyncDeps {
-  return { dataSource: db.dataSource, config, logger: createLogger('silent'), notifier: { notify: async () => {} } as never, queue: { now: async () => {} }, salesforce: client };
+  return { dataSource: db.dataSource, config, logger: createLogger('silent'), notifier: { notify: async () => {} } as never, queue: { now: async () => {} }, ...catalogPorts(client, config.salesforce.objects) };
 }
 
 beforeAll(async () => {

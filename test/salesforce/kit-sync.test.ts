@@ -6,7 +6,7 @@ import { FakeSalesforce, fakeId, type FakeKit, type FakeOption } from '../helper
 import { makeModel } from '../helpers/factories.js';
 import { activateModel } from '../../src/services/activation-service.js';
 import { systemActor } from '../../src/services/audit.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
 import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET } from './support.js';
 

@@ -1,5 +1,5 @@
 // Webhooks when things are missing: no Salesforce API credentials (Outbound Message fields are
-// applied directly, the rest fails clearly), and the database going away mid-delivery (5xx so
+// applied directly, the rest is refused with the reason), and the database going away mid-delivery (5xx so
 // Salesforce retries, nothing half-written).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -15,7 +15,7 @@ const settled = (key: string) =>
     const [row] = await q(`SELECT * FROM salesforce_events WHERE event_key = $1`, [key]);
     return row && row.status !== 'received' ? row : null;
   });
-const kitMessage = (id: string, fields: Record<string, string | boolean>) => ({ id, type: 'Test_Kit__c', fields: { Id: 'a0B5e00000AbCdEEAV', Active__c: true, Kit_Id__c: 'KIT-0042', ...fields } });
+const kitMessage = (id: string, fields: Record<string, string | boolean>) => ({ id, type: 'Test_Kit__c', fields: { Id: 'a0B5e00000AbCdEEAV', Active__c: true, Kit_Id__c: 'KIT-0042', SystemModstamp: '2026-11-20T08:00:00.000Z', ...fields } });
 
 beforeAll(async () => {
   assay = await startTestAssay({ SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: ORG, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, SF_RECONCILE_INTERVAL: 'off' });
@@ -35,13 +35,16 @@ describe('without Salesforce API credentials', () => {
     expect(kit).toMatchObject({ kit_name: 'Allergy Panel', status: 'active', salesforce_id: 'a0B5e00000AbCdEEAV' });
   });
 
-  it("marks what needs the API failed with 'Salesforce API not configured'", async () => {
+  it('refuses at intake what it could not apply without the API, with the reason (nothing stored)', async () => {
     const e = cdcEvent('Test_Kit__c', 'UPDATE', ['a0B5e00000AbCdEEAV']);
-    expect((await postChangeEvents(assay.url, e)).status).toBe(200);
-    expect(await settled(`cdc:tx:${e.ChangeEventHeader.transactionKey}:1`)).toMatchObject({ status: 'failed', error: 'Salesforce API not configured' });
+    const cdc = await postChangeEvents(assay.url, e);
+    expect(cdc.status).toBe(422);
+    expect(((await cdc.json()) as { error: string }).error).toMatch(/^change events need the Salesforce API/);
     const link = notificationId();
-    await postOutbound(assay.url, outboundMessage(ORG, [{ id: link, type: 'Kit_AI_Option__c', fields: { Id: 'a2L5e00000AbCdEEAV', Test_Kit__c: 'a0B5e00000AbCdEEAV', AI_Option__c: 'a1O5e00000AbCdEEAV' } }]));
-    expect(await settled(`om:${link}`)).toMatchObject({ status: 'failed', error: 'Salesforce API not configured' });
+    const om = await postOutbound(assay.url, outboundMessage(ORG, [{ id: link, type: 'Kit_AI_Option__c', fields: { Id: 'a2L5e00000AbCdEEAV', Test_Kit__c: 'a0B5e00000AbCdEEAV', AI_Option__c: 'a1O5e00000AbCdEEAV' } }]));
+    expect(om.status).toBe(422);
+    expect(((await om.json()) as { error: string }).error).toMatch(/SystemModstamp: is required/);
+    expect(await q(`SELECT count(*)::int AS n FROM salesforce_events WHERE event_key = ANY($1::text[])`, [[`om:${link}`, `cdc:tx:${e.ChangeEventHeader.transactionKey}:1`]])).toEqual([{ n: 0 }]);
   });
 });
 

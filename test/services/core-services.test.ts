@@ -24,12 +24,14 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 describe('seed', () => {
-  it('loads the options and demo kits once; a second run changes nothing', async () => {
+  it('loads the AI options only; the demo kits only when asked for; a second run changes nothing', async () => {
     const first = await seedCatalog(m(), systemActor);
-    expect(first.optionsAdded).toBe(9);
-    expect(first.kitsAdded).toBeGreaterThanOrEqual(3);
+    expect(first).toEqual({ optionsAdded: 9, kitsAdded: 0, linksAdded: 0 });
+    expect(await m().query('SELECT count(*)::int AS n FROM test_types')).toEqual([{ n: 0 }]);
+    const demo = await seedCatalog(m(), systemActor, { demoKits: true });
+    expect(demo).toEqual({ optionsAdded: 0, kitsAdded: 6, linksAdded: 21 });
     const before = await m().query('SELECT count(*)::int AS n FROM audit_log');
-    expect(await seedCatalog(m(), systemActor)).toEqual({ optionsAdded: 0, kitsAdded: 0, linksAdded: 0 });
+    expect(await seedCatalog(m(), systemActor, { demoKits: true })).toEqual({ optionsAdded: 0, kitsAdded: 0, linksAdded: 0 });
     expect(await m().query('SELECT count(*)::int AS n FROM audit_log')).toEqual(before);
     const proper = await m().findOneByOrFail(AiOption, { name: 'proper_lighting' });
     expect(proper.selectable).toBe(false);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Dataset, Model, ModelTraining } from '../../src/db/entities/index.js';
 import { readLocalCocoDocument } from '../../src/datasets/local-dataset.js';
 import { ValidationError } from '../../src/domain/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { slackUser } from '../../src/services/audit.js';
 import { importModel, type ImportRequest } from '../../src/services/model-import-service.js';
 import { readArtifact } from '../../src/storage/artifact-store.js';

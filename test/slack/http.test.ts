@@ -57,7 +57,7 @@ describe('/assay commands', () => {
     expect(unknown.json.response_type).toBe('ephemeral');
     expect(unknown.json.text).toBe('Unknown subcommand "frobnicate".');
     const missing = await slashCommand(assay.url, 'status');
-    expect(missing.json.text).toBe('/assay status needs a training id or a model name.');
+    expect(missing.json.text).toBe('/assay status needs a training id, a model name, or "salesforce".');
   });
 
   it('kits lists trainable kits with a search', async () => {

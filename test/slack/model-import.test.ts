@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import nock from 'nock';
 import { readLocalCocoDocument } from '../../src/datasets/local-dataset.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { seeded } from '../helpers/factories.js';
 import { tinyDetectorOnnx } from '../helpers/detector-onnx.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';

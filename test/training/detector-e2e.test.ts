@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { Evaluation, Model, ModelTraining } from '../../src/db/entities/index.js';
 import { generateDetectionDataset } from '../../src/demo/detection-dataset.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { systemActor } from '../../src/services/audit.js';
 import { createModelVersion } from '../../src/services/model-service.js';
 import { createTraining } from '../../src/services/training-service.js';

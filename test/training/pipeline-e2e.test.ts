@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import nock from 'nock';
 import { Evaluation, Model, ModelTraining } from '../../src/db/entities/index.js';
-import { JOBS } from '../../src/jobs/names.js';
+import { JOBS } from '../../src/services/ports/job-queue.js';
 import { slackUser } from '../../src/services/audit.js';
 import { requestCancel } from '../../src/services/training-service.js';
 import { readArtifact } from '../../src/storage/artifact-store.js';

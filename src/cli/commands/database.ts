@@ -1,8 +1,10 @@
-// `assay migrate` and `assay seed`.
+// `assay migrate` and `assay seed [--demo-kits]` (through the running server when it owns the
+// embedded database), and withDatabase for commands that open it themselves.
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
-import { migrate, openDatabase, type Database } from '../../db/database.js';
-import { seedCatalog } from '../../services/seed-service.js';
-import type { CliCommand } from './types.js';
+import { openDatabase, type Database } from '../../db/database.js';
+import { runAdmin } from './admin.js';
+import { CliUsageError, type CliCommand } from './types.js';
 
 export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -19,22 +21,21 @@ export const migrateCommand: CliCommand = {
   summary: 'create or upgrade the database schema',
   usage: 'assay migrate',
   async run() {
-    const ran = await withDatabase(migrate);
-    process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'Database schema is up to date.\n');
-    return 0;
+    return runAdmin({ op: 'migrate' });
   },
 };
 
 export const seedCommand: CliCommand = {
   name: 'seed',
-  summary: 'load the initial AI options and the demo kits (idempotent)',
-  usage: 'assay seed',
-  async run() {
-    const result = await withDatabase(async (db) => {
-      await migrate(db);
-      return seedCatalog(db.dataSource.manager, { type: 'cli', id: process.env.USER ?? null });
-    });
-    process.stdout.write(`Seeded: ${result.optionsAdded} AI option(s), ${result.kitsAdded} kit(s), ${result.linksAdded} kit-option link(s) added.\n`);
-    return 0;
+  summary: 'load the initial AI options (--demo-kits: and the demo kits); idempotent',
+  usage: 'assay seed [--demo-kits]',
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { 'demo-kits': { type: 'boolean' } } }));
+    } catch (e) {
+      throw new CliUsageError(`${(e as Error).message}\nusage: ${this.usage}`);
+    }
+    return runAdmin({ op: 'seed', demoKits: !!values['demo-kits'] });
   },
 };

@@ -1,8 +1,7 @@
 // `assay history <kit> [--at ISO-TIME] [--option NAME]`: which model each kit option ran at a
 // moment, who deployed it and who approved it.
 import { CliUsageError, type CliCommand } from './types.js';
-import { formatPromotionHistory, promotionHistory } from '../../services/history-service.js';
-import { withDatabase } from './database.js';
+import { runAdmin } from './admin.js';
 
 const usage = 'assay history <kit> [--at ISO-TIME] [--option NAME]';
 
@@ -34,8 +33,6 @@ export const historyCommand: CliCommand = {
   usage,
   async run(args) {
     const { kit, at, option } = parseHistoryArgs(args);
-    const history = await withDatabase((db) => promotionHistory(db.dataSource.manager, kit, at, option));
-    process.stdout.write(formatPromotionHistory(history));
-    return 0;
+    return runAdmin({ op: 'history', kit, at: at.toISOString(), ...(option ? { option } : {}) });
   },
 };

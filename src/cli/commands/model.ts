@@ -2,13 +2,14 @@
 // a detector trained elsewhere (Ultralytics `yolo export format=onnx`) becomes the next version of
 // a lineage; a worker evaluates it on the dataset and the approval card follows, as for a model
 // trained here. A file or dataset that does not fit is refused with one line, nothing created.
+import os from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
 import { DomainError, formatMegabytes } from '../../domain/index.js';
-import { cliActor } from './edge.js';
 import { CliUsageError, type CliCommand } from './types.js';
+import type { Actor } from '../../services/audit.js';
 
 const importUsage = 'assay model import --file MODEL.onnx --kit KIT [--kit KIT ...] --dataset URL|COCO.json [--lineage TRAINING-ID|NAME] [--name LINEAGE-NAME] [--dataset-name NAME]';
 const usage = 'assay model import --file MODEL.onnx --kit KIT --dataset URL|COCO.json [...]';
@@ -92,7 +93,7 @@ async function modelImport(args: string[]): Promise<number> {
   ]);
   const ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
   try {
-    const actor = cliActor();
+    const actor: Actor = { type: 'cli', id: os.userInfo().username };
     const r = await importModel(
       ctx.db.dataSource,
       { config: ctx.config, artifacts: ctx.artifacts, queue: ctx.queue, maxModelBytes },

@@ -4,9 +4,11 @@ import { loadConfig } from '../../config/index.js';
 import { openContext } from '../../app/bootstrap.js';
 import { createLogger } from '../../app/logger.js';
 import { stopAgenda } from '../../jobs/job-system.js';
-import { JOBS } from '../../jobs/names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
 import { runCatalogSync } from '../../services/sync-run-service.js';
+import { reconcileSummary } from '../../admin/operations.js';
+import { viaServer } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
 
 export const syncCommand: CliCommand = {
@@ -25,6 +27,11 @@ export const syncCommand: CliCommand = {
       process.stderr.write('assay: Salesforce API not configured: set SF_CLIENT_ID, SF_USERNAME and SF_PRIVATE_KEY_PATH, or SF_ALIAS\n');
       return 2;
     }
+    // The running server owns the embedded database: it runs (or queues) the reconciliation.
+    if (!config.database.url) {
+      const code = await viaServer({ op: 'sync', queue: !!values.queue }, config.dataDir);
+      if (code !== null) return code;
+    }
     const ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
     const requestedBy = `cli:${process.env.USER ?? 'unknown'}`;
     try {
@@ -38,11 +45,7 @@ export const syncCommand: CliCommand = {
         process.stderr.write('assay: a Salesforce sync is already queued or running; try again when it ends.\n');
         return 1;
       }
-      process.stdout.write(
-        `Reconciled ${r.kitsSeen} kit(s) in ${r.pages} page(s): ${r.kitsCreated} new, ${r.kitsUpdated} updated, ${r.kitsStale} unchanged (older), ` +
-          `${r.archived.length} archived, links +${r.linksAdded}/-${r.linksRemoved}, ${r.skipped} record(s) skipped; ` +
-          `${r.restCalls} REST call(s)${r.apiUsage ? `, API usage ${r.apiUsage.used}/${r.apiUsage.limit}` : ''}.\n`,
-      );
+      process.stdout.write(reconcileSummary(r));
       return 0;
     } finally {
       // Agenda connects its backend in the background; closing the pool under it crashes the process.

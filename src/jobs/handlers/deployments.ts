@@ -1,7 +1,7 @@
 // Edge upkeep: a recurring check reports edge servers that stopped sending heartbeats.
 import type { AppContext } from '../../app/context.js';
 import { reportStaleEdges } from '../../services/edge-service.js';
-import { JOBS } from '../names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import type { JobRegistry } from './registry.js';
 
 export function registerDeploymentJobs(registry: JobRegistry, ctx: AppContext): void {

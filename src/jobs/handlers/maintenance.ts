@@ -3,7 +3,7 @@ import type { AppContext } from '../../app/context.js';
 import { deleteUnusedHyperparameters } from '../../services/hyperparameter-service.js';
 import { expireWizardSessions } from '../../services/wizard-session-service.js';
 import { forgetDeliveriesBefore } from '../../services/slack-delivery-service.js';
-import { JOBS } from '../names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import type { JobRegistry } from './registry.js';
 
 export function registerMaintenanceJobs(registry: JobRegistry, ctx: AppContext): void {

@@ -1,7 +1,7 @@
 // Job handlers register here; the worker defines them on Agenda and schedules the recurring ones.
 import type { Agenda, BackoffStrategy, Job } from 'agenda';
 import type { Metrics } from '../../app/metrics.js';
-import type { JobName } from '../names.js';
+import type { JobName } from '../../services/ports/job-queue.js';
 
 export interface JobOptions {
   concurrency?: number;

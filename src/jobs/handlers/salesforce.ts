@@ -4,12 +4,12 @@
 import type { Job } from 'agenda';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../salesforce/client.js';
+import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../services/ports/catalog-source.js';
 import { kitSyncDeps } from '../../salesforce/context.js';
 import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
-import { applySalesforceEvent } from '../../services/kit-sync-service.js';
+import { applySalesforceEvent, failEventAfterRetries } from '../../services/kit-sync-service.js';
 import { runCatalogSync } from '../../services/sync-run-service.js';
-import { JOBS } from '../names.js';
+import { JOBS } from '../../services/ports/job-queue.js';
 import type { JobRegistry } from './registry.js';
 
 export const RETRY_BASE_MS = 60_000;
@@ -39,7 +39,7 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
       } catch (e) {
         if (!(e instanceof RetryableSalesforceError)) throw e;
         if ((job.attrs.failCount ?? 0) + 1 >= MAX_ATTEMPTS) {
-          await ctx.db.dataSource.query(`UPDATE salesforce_events SET status = 'failed', processed_at = now() WHERE id = $1 AND status = 'received'`, [eventId]);
+          await failEventAfterRetries(kitSyncDeps(ctx), eventId, e.message);
         } else {
           const at = retryLater(job);
           ctx.logger.warn({ eventId, code: e.code, retryAt: at }, 'Salesforce unavailable or over its API limit; the event is retried later');
@@ -59,7 +59,7 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
       const stuck = await unappliedEvents(ctx.db.dataSource, 10);
       if (stuck.length) await enqueueApply(ctx.queue, stuck);
       const deps = kitSyncDeps(ctx);
-      if (!deps.salesforce && !data?.runId) {
+      if (!deps.catalog && !data?.runId) {
         ctx.logger.info('Salesforce reconciliation skipped: Salesforce API not configured');
         return;
       }

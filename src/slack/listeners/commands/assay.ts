@@ -12,7 +12,9 @@ import { kitStep } from '../../../services/wizard-flow-service.js';
 import { openWizardSession } from '../../../services/wizard-session-service.js';
 import { slackUser } from '../../../services/audit.js';
 import { requestCatalogSync, SyncInProgressError } from '../../../services/sync-run-service.js';
-import { kitsReply, modelsReply, modelStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
+import { salesforceIntakeStatus } from '../../../services/kit-sync-events.js';
+import { salesforceApiConfigured } from '../../../salesforce/client.js';
+import { kitsReply, modelsReply, modelStatusReply, salesforceStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
 import { trainingStatusReply } from '../../../../views/dataset-report.js';
 import { kitsView, loadingView } from '../../../../views/wizard.js';
@@ -39,7 +41,11 @@ const handlers: Record<string, Handler> = {
     return modelsReply(await listModels(m, kit, 20), kit?.kitName);
   },
   status: async (deps, args) => {
-    if (!args[0]) return needsArg('status', 'a training id or a model name');
+    if (!args[0]) return needsArg('status', 'a training id, a model name, or "salesforce"');
+    if (args[0].toLowerCase() === 'salesforce') {
+      const sf = deps.ctx.config.salesforce;
+      return salesforceStatusReply({ ...(await salesforceIntakeStatus(deps.ctx.db.dataSource)), apiConfigured: salesforceApiConfigured(sf), outboundConfigured: !!sf.outbound });
+    }
     const m = deps.ctx.db.dataSource.manager;
     const card = await trainingCard(m, args[0]);
     if (card) return trainingStatusReply(trainingMessage(card), await datasetReportForTraining(m, card.uid));

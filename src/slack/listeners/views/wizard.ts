@@ -6,7 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../../../app/context.js';
 import type { WizardSession } from '../../../db/entities/index.js';
 import { FIELD_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
-import { JOBS } from '../../../jobs/names.js';
+import { JOBS } from '../../../services/ports/job-queue.js';
 import { slackUser } from '../../../services/audit.js';
 import { findModelSummary } from '../../../services/approval-service.js';
 import {
