@@ -2,6 +2,7 @@
 // version) and the decision buttons; after a decision, who decided and when. Max 50 blocks.
 import type { KnownBlock } from '@slack/types';
 import { actions, button, capBlocks, context, escapeMrkdwn, header, LIMITS, progressBar, section, slackDate, userMention } from './blocks.js';
+import { detectorApprovalSection, type DetectionFigures } from './detection-card.js';
 
 export const ACTIONS = { approve: 'model_approve', reject: 'model_reject', details: 'model_details', deploy: 'model_deploy', rollback: 'kit_rollback' } as const;
 
@@ -17,7 +18,11 @@ export interface TrainingMessageInput {
   lineageName: string;
   trainingId: string;
   live?: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number; etaSeconds?: number };
-  model: { id: string; modelName: string; modelVersion: number; task?: 'detect' | 'classify'; status: string; metrics: Record<string, unknown> | null } | null;
+  model: {
+    id: string; modelName: string; modelVersion: number; task?: 'detect' | 'classify'; status: string; metrics: Record<string, unknown> | null;
+    /** A detector's class keys (AI option labels) → the options' Salesforce names. */
+    classTitles?: Record<string, string | null>;
+  } | null;
   decision: { decision: string; actor: string; at: Date; comment: string | null } | null;
 }
 
@@ -42,6 +47,12 @@ export function metricLines(metrics: Record<string, unknown> | null): string[] {
   return lines.slice(0, 20);
 }
 
+/** A detector's evaluation (task 'detect', COCO figures and per_class), else null. */
+function detectionFigures(metrics: Record<string, unknown> | null | undefined): DetectionFigures | null {
+  if (!metrics || metrics.task !== 'detect' || typeof metrics.AP !== 'number' || typeof metrics.AP50 !== 'number') return null;
+  return { AP: metrics.AP, AP50: metrics.AP50, per_class: (metrics.per_class ?? {}) as DetectionFigures['per_class'], images: typeof metrics.images === 'number' ? metrics.images : undefined };
+}
+
 export function trainingMessage(t: TrainingMessageInput): { text: string; blocks: KnownBlock[] } {
   const title = `${STATUS_ICON[t.status] ?? ''} Training ${t.lineageName} (${t.trainingId})`.trim();
   const blocks: KnownBlock[] = [
@@ -58,8 +69,18 @@ export function trainingMessage(t: TrainingMessageInput): { text: string; blocks
   }
   if (t.error) blocks.push(section(`*Error:* ${escapeMrkdwn(t.error).slice(0, 2000)}`));
   if (t.model) {
-    const lines = metricLines(t.model.metrics);
-    blocks.push(section(`*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${t.model.task ? `${taskWord(t.model.task)}, ` : ''}${t.model.status})${lines.length ? `\n${lines.join('\n')}` : ''}`, 'metrics'));
+    const detection = detectionFigures(t.model.metrics);
+    const task = t.model.task ?? (detection ? 'detect' : undefined);
+    const modelLine = `*Model:* \`${escapeMrkdwn(t.model.modelName)}\` (v${t.model.modelVersion}, ${task ? `${taskWord(task)}, ` : ''}${t.model.status})`;
+    if (detection) {
+      const prev = (t.model.metrics?.previous ?? null) as Record<string, unknown> | null;
+      const previous = detectionFigures(prev ? { task: 'detect', ...prev } : null);
+      blocks.push(section(modelLine, 'metrics'));
+      blocks.push(...detectorApprovalSection(detection, previous, t.model.classTitles ?? {}, { previousVersion: typeof prev?.modelVersion === 'number' ? prev.modelVersion : null }));
+    } else {
+      const lines = metricLines(t.model.metrics);
+      blocks.push(section(`${modelLine}${lines.length ? `\n${lines.join('\n')}` : ''}`, 'metrics'));
+    }
     if (t.decision) {
       const verb = t.decision.decision === 'approved' ? ':white_check_mark: Approved' : ':no_entry: Rejected';
       blocks.push(context(`${verb} by ${userMention(t.decision.actor)} ${slackDate(t.decision.at)}${t.decision.comment ? ` — ${escapeMrkdwn(t.decision.comment)}` : ''}`));

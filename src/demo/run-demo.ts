@@ -3,6 +3,9 @@
 // through the Slack wizard, Assay validates, trains, evaluates and posts the approval card,
 // Carl's Approve is refused, Ana approves and deploys, an edge server downloads and verifies the
 // model, Bob trains a second version that Ana deploys, and Ana rolls one kit back to the first.
+// Then the detector: Bob trains one for the red and green lamps on photos of whole scenes, the card
+// shows mAP with a picture of test photos in its thread, Ana deploys it, and the edge runs the
+// downloaded ONNX on a photo and reports what it found.
 // Each step prints one line; the Slack side is written to transcript.html. The steps themselves are in story.ts.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +22,8 @@ export interface DemoOptions {
   crops?: number;
   imageSize?: number;
   epochs?: number;
+  /** The detector's story: photos drawn, input size, epochs. */
+  detector?: { images?: number; imageSize?: number; epochs?: number };
   /** Stop after this step (the benchmark stops at the approval card). */
   stopAfter?: StepName;
   /** Steps left out (the benchmark needs no refusals); later steps never depend on them. */
@@ -43,6 +48,8 @@ export interface DemoResult {
   marks: Record<string, number>;
   /** Row timestamps of the trained model's pipeline, read before shutdown. */
   rows: StoryRows;
+  /** A detector's story: what the edge found on a test photo, and the picture shared in the card's thread. */
+  detector?: { edgeFound?: Story['edgeFound']; previewFileId?: string };
 }
 
 export const STEP_NAMES: StepName[] = ['start', ...steps.map((s) => s.name)];
@@ -73,7 +80,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let story: Story | undefined;
   try {
     if (h) {
-      story = { h, opts: { crops: options.crops ?? 360, imageSize: options.imageSize ?? 32, epochs: options.epochs ?? 4 }, kits: {}, deploymentIds: [], marks: {}, rows: {} };
+      story = { h, opts: {
+          crops: options.crops ?? 360, imageSize: options.imageSize ?? 32, epochs: options.epochs ?? 4,
+          detector: { images: options.detector?.images ?? 40, imageSize: options.detector?.imageSize ?? 128, epochs: options.detector?.epochs ?? 30 },
+        }, kits: {}, deploymentIds: [], marks: {}, rows: {} };
       await runSteps(story, options, record, print);
       await readRows(story);
     } else {
@@ -83,10 +93,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const transcriptPath = path.resolve(options.outDir, 'transcript.html');
     const transcriptSteps: TranscriptStep[] = results.map((r) => ({ ok: r.ok, text: r.detail }));
     const names: Record<string, string> = { [OPS_CHANNEL.id]: OPS_CHANNEL.name, ...Object.fromEntries(Object.values(PEOPLE).map((p) => [p.id, p.name])) };
-    fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names }));
+    fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names, assets: h?.recorder.imageAssets() }));
     const ok = results.every((r) => r.ok);
     print(`${ok ? '✓' : '✗'} ${results.filter((r) => r.ok).length}/${results.length} steps passed; Slack transcript: ${transcriptPath}`);
-    return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {} };
+    const detector = story?.edgeFound || story?.previewFileId ? { edgeFound: story.edgeFound, previewFileId: story.previewFileId } : undefined;
+    return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {}, ...(detector ? { detector } : {}) };
   } finally {
     await h?.stop();
   }

@@ -114,6 +114,8 @@ export class SlackRecorder {
   private ids = 0;
   private readonly views = new Map<string, StoredView>();
   private readonly files = new Map<string, { meta: SlackFile; content: Buffer }>();
+  /** files.getUploadURLExternal → bytes POSTed to the upload URL → files.completeUploadExternal. */
+  private readonly uploads = new Map<string, { filename: string; length: number; content?: Buffer }>();
   private readonly waiters: { test: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] = [];
   readonly teamId: string;
   readonly botUserId: string;
@@ -182,8 +184,8 @@ export class SlackRecorder {
   }
 
   /** Puts a file "in Slack" so Assay can download it with the bot token (files.info, url_private_download). */
-  addFile(name: string, content: Buffer, mimetype = 'application/json'): SlackFile {
-    const id = this.nextId('F');
+  addFile(name: string, content: Buffer, mimetype = 'application/json', fileId?: string): SlackFile {
+    const id = fileId ?? this.nextId('F');
     const url = `${this.base}/files-pri/${this.teamId}-${id}/${encodeURIComponent(name)}`;
     const meta: SlackFile = {
       id,
@@ -197,6 +199,20 @@ export class SlackRecorder {
     };
     this.files.set(id, { meta, content });
     return meta;
+  }
+
+  /** The images Assay uploaded, url_private → data: URI, so a transcript can show them inline. */
+  imageAssets(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const { meta, content } of this.files.values()) {
+      if (/^image\/(png|jpeg)$/.test(meta.mimetype)) out.set(meta.url_private, `data:${meta.mimetype};base64,${content.toString('base64')}`);
+    }
+    return out;
+  }
+
+  /** The bytes of a file in "Slack" (uploaded by Assay or added by the demo). */
+  fileContent(id: string): Buffer | undefined {
+    return this.files.get(id)?.content;
   }
 
   /** Resolves with the first call (already recorded after `sinceSeq`, or future) that matches. */
@@ -253,6 +269,19 @@ export class SlackRecorder {
       if (!authorized) return send(200, '<!DOCTYPE html><html><body>Sign in to Slack</body></html>', 'text/html');
       if (!file) return send(404, 'not found', 'text/plain');
       return send(200, file.content, file.meta.mimetype);
+    }
+    if (url.pathname.startsWith('/upload/') && req.method === 'POST') {
+      // Slack's upload URL is pre-signed: no token. The body is the file, raw or as a form field.
+      const upload = this.uploads.get(url.pathname.slice('/upload/'.length));
+      if (!upload) return send(404, 'not found', 'text/plain');
+      let content = await readBody(req);
+      if (String(req.headers['content-type'] ?? '').includes('multipart/form-data')) {
+        const form = await new Response(new Uint8Array(content), { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
+        const file = [...form.values()].find((v) => typeof v !== 'string') as Blob | undefined;
+        content = file ? Buffer.from(await file.arrayBuffer()) : Buffer.alloc(0);
+      }
+      upload.content = content;
+      return send(200, `OK - ${content.length}`, 'text/plain');
     }
     if (url.pathname.startsWith('/response/') && req.method === 'POST') {
       const body = await readBody(req);
@@ -327,6 +356,28 @@ export class SlackRecorder {
       case 'files.info': {
         const file = this.files.get(String(args.file));
         return file ? { ok: true, file: file.meta } : { ok: false, error: 'file_not_found' };
+      }
+      case 'files.getUploadURLExternal': {
+        const length = Number(args.length);
+        if (!args.filename || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
+        const id = this.nextId('F');
+        this.uploads.set(id, { filename: String(args.filename), length });
+        return { ok: true, upload_url: `${this.base}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        const list = (Array.isArray(args.files) ? args.files : []) as { id?: string; title?: string }[];
+        if (list.length === 0) return { ok: false, error: 'invalid_arguments' };
+        const done: SlackFile[] = [];
+        for (const f of list) {
+          const upload = this.uploads.get(String(f.id));
+          // Slack refuses a file whose bytes never arrived or differ from the announced length.
+          if (!upload?.content || upload.content.length !== upload.length) return { ok: false, error: 'file_upload_size_mismatch' };
+          const png = upload.content.subarray(1, 4).toString('latin1') === 'PNG';
+          const meta = this.addFile(upload.filename, upload.content, png ? 'image/png' : 'application/octet-stream', String(f.id));
+          done.push({ ...meta, title: f.title ?? meta.title });
+          this.uploads.delete(String(f.id));
+        }
+        return { ok: true, files: done };
       }
       case 'conversations.open': {
         const users = String(args.users ?? '').split(',').filter(Boolean);

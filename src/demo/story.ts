@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { Dataset, Evaluation, Model, ModelTraining, TestType } from '../db/entities/index.js';
 import { addEdge } from '../services/edge-service.js';
+import { modelTaskOf } from '../ml/detect/layout.js';
 import { signBody } from '../domain/signature.js';
 import { DEMO_LABELS, generateDemoDataset, type DemoDataset } from './dataset.js';
+import { generateDetectionDataset } from './detection-dataset.js';
 import { PEOPLE, StopWaiting, until, type Harness } from './harness.js';
 import { currentMessages, findButton, messageText, type SlackMessage } from './slack-state.js';
 import type { InputAnswer } from './slack-user.js';
@@ -22,7 +24,7 @@ export interface StoryRows {
 /** Shared state the steps fill in as the story goes. */
 export interface Story {
   h: Harness;
-  opts: { crops: number; imageSize: number; epochs: number };
+  opts: { crops: number; imageSize: number; epochs: number; detector: { images: number; imageSize: number; epochs: number } };
   dataset?: DemoDataset;
   cocoBytes?: Buffer;
   kits: { outbound?: string; cdc?: string };
@@ -33,6 +35,12 @@ export interface Story {
   v2Id?: string;
   card?: SlackMessage;
   edge?: { name: string; token: string };
+  /** The detector's story: its dataset, training, model and card. */
+  detector?: { dataset?: DemoDataset; trainingUid?: string; modelId?: string; card?: SlackMessage };
+  /** What the edge found on a test photo with the downloaded detector. */
+  edgeFound?: { photo: string; objects: { className: string; score: number; bbox: number[] }[] };
+  /** The detector's preview picture shared in the training thread (Slack file id). */
+  previewFileId?: string;
   deploymentIds: string[];
   marks: Record<string, number>;
   rows: StoryRows;
@@ -111,6 +119,31 @@ async function confirmIfAsked(s: Story, user: 'approver', sinceSeq: number, answ
   return String(view.callback_id);
 }
 
+/** The first test-split photo of the story's dataset (what the edge looks at). */
+function testPhoto(dataset: DemoDataset | undefined): { name: string; bytes: Buffer } {
+  const images = dataset?.coco.images ?? [];
+  const image = images.find((im) => im.split === 'test') ?? images[0];
+  const name = String(image?.file_name ?? '');
+  const bytes = dataset?.images.get(name);
+  if (!bytes) throw new Error('the dataset has no photo for the edge to look at');
+  return { name, bytes };
+}
+
+/** An edge server's inference: the downloaded detector on one photo with onnxruntime-node. */
+async function edgeDetect(s: Story, model: Buffer): Promise<string> {
+  const photo = testPhoto(s.detector?.dataset);
+  const { detectObjects } = await import('../ml/detect/infer.js');
+  const found = await detectObjects(model, photo.bytes);
+  s.edgeFound = { photo: photo.name, objects: found.objects.map((o) => ({ className: o.className, score: o.score, bbox: [...o.bbox] })) };
+  const counts = new Map<string, number>();
+  for (const o of found.objects) counts.set(o.className, (counts.get(o.className) ?? 0) + 1);
+  const said = [...counts].map(([c, n]) => `${n}× ${c}`).join(', ') || 'nothing';
+  const best = found.objects[0];
+  s.h.recorder.userAction(EDGE_NAME, `runs the downloaded detector on ${photo.name} (${found.width}×${found.height}) with onnxruntime-node: found ${said}${best ? ` (best: ${best.className} ${best.score.toFixed(2)} at [${best.bbox.map((v) => Math.round(v)).join(', ')}])` : ''}`);
+  if (found.objects.length === 0) throw new Error(`the edge ran the detector on ${photo.name} and found nothing`);
+  return `ran it on test photo ${photo.name} with onnxruntime-node and found ${said}`;
+}
+
 // ---- the steps ------------------------------------------------------------------------------
 
 export type StepName =
@@ -134,7 +167,11 @@ export type StepName =
   | 'edge.download'
   | 'retrain'
   | 'redeploy'
-  | 'rollback';
+  | 'rollback'
+  | 'detector.train'
+  | 'detector.card'
+  | 'detector.deploy'
+  | 'detector.edge';
 
 export interface Step {
   name: StepName;
@@ -480,6 +517,100 @@ export const steps: Step[] = [
       const said = await s.h.recorder.waitFor((c) => c.seq > since && c.method === 'chat.postEphemeral' && /Rolled back kit/.test(String(c.args.text ?? '')), 5000, since).catch(() => null);
       if (!said) throw new Error('Ana was not told what the rollback did');
       return `Ana confirmed the rollback of ${KIT_A.kitId} (each option: ${v2.modelName} → the first version); the edge gets the first version for ${KIT_A.kitId} again; ${v2.modelName} still serves ${KIT_B.kitId} and stays ${v2.status}; Slack says so`;
+    },
+  },
+
+  // ---- the detector: the same road for a model that finds the lamps in the whole photo ----
+  {
+    name: 'detector.train',
+    needs: ['salesforce.outbound', 'salesforce.cdc'],
+    async run(s) {
+      const options = ['red_light', 'green_light'];
+      const dataset = await generateDetectionDataset({ seed: 5, images: s.opts.detector.images, width: 160, height: 120, labels: options });
+      s.detector = { dataset };
+      const cocoBytes = s.h.datasets.publish(dataset);
+      const since = s.h.recorder.lastSeq;
+      await s.h.users.requester.command('train', 'types /assay train for a detector of the red and green lamps');
+      const opened = await s.h.recorder.waitFor((c) => c.method === 'views.open', 5000, since);
+      s.viewId = String((opened.response.view as Obj).id);
+      let reply = await s.h.users.requester.submit(await waitForView(s, 'wizard_kits'), { kits: [KIT_A.kitId, KIT_B.kitId] }, 'picks the two kits');
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      reply = await s.h.users.requester.submit(await waitForView(s, 'wizard_options'), { options }, `ticks ${options.join(' and ')} (a new lineage)`);
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      const view = await waitForView(s, 'wizard_dataset');
+      const file = s.h.recorder.addFile('lamp-scenes.coco.json', cocoBytes);
+      const before = new Set((await manager(s).find(ModelTraining)).map((t) => t.uid));
+      const { epochs, imageSize } = s.opts.detector;
+      const answers: Record<string, InputAnswer> = { dataset_file: { files: [file] }, dataset_url: null, task: 'detect', hp_epochs: String(epochs), hp_image_size: String(imageSize), hp_batch_size: '8', hp_learning_rate: '0.006' };
+      reply = await s.h.users.requester.submit(view, answers, `uploads lamp-scenes.coco.json (${dataset.coco.images.length} photos, ${dataset.crops} boxes), picks Detector, ${epochs} epochs at ${imageSize}×${imageSize}, and presses Train`);
+      if (ackError(reply)) throw new Error(ackError(reply)!);
+      const training = await until('the detector training row', async () => {
+        const t = await manager(s).findOne(ModelTraining, { where: {}, order: { createdAt: 'DESC' } });
+        return t && !before.has(t.uid) ? t : undefined;
+      }, 5000);
+      s.detector.trainingUid = training.uid;
+      const t = await until('the detector training to finish', async () => {
+        const row = await manager(s).findOneByOrFail(ModelTraining, { uid: training.uid });
+        return ['trained', 'failed', 'cancelled'].includes(row.status) ? row : undefined;
+      }, 10 * 60_000, 300);
+      if (t.status !== 'trained') throw new Error(`detector training ${t.status}: ${t.trainingError ?? ''}`);
+      s.detector.modelId = t.modelId!;
+      return `Bob trained a detector of ${options.join(' and ')} (${t.totalEpochs} epochs in ${t.trainingDuration ?? '?'} s) on ${dataset.coco.images.length} photos with ${dataset.crops} boxes; exported to ONNX in the Ultralytics layout`;
+    },
+  },
+  {
+    name: 'detector.card',
+    needs: ['detector.train'],
+    async run(s) {
+      const d = s.detector!;
+      const ev = await until('the detector evaluation', async () => {
+        const e = await manager(s).findOne(Evaluation, { where: { modelId: d.modelId! }, order: { createdAt: 'DESC' } });
+        return e && (e.status === 'completed' || e.status === 'failed') ? e : undefined;
+      }, 120_000);
+      if (ev.status !== 'completed') throw new Error(`detector evaluation failed: ${ev.error ?? ''}`);
+      d.card = await until('the detector approval card', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^approve$/i)?.value === d.modelId && /mAP50-95/.test(messageText(m))), 20_000);
+      // The picture of test photos goes up in the card's thread.
+      const shared = await s.h.recorder.waitFor((c) => c.method === 'files.completeUploadExternal' && c.response.ok === true && c.args.thread_ts === d.card!.ts, 30_000);
+      s.previewFileId = String(((shared.response.files as Obj[] | undefined)?.[0] ?? {}).id ?? '');
+      const model = await manager(s).findOneByOrFail(Model, { id: d.modelId! });
+      const m = (model.metrics ?? {}) as Obj;
+      return `ONNX Runtime evaluation of the detector on ${String(m.images)} test photos: mAP50-95 ${Number(m.AP).toFixed(3)}, mAP50 ${Number(m.AP50).toFixed(3)}; the card shows mAP and AP per lamp, and a picture of test photos (true boxes green, predicted red) is in its thread`;
+    },
+  },
+  {
+    name: 'detector.deploy',
+    needs: ['detector.card', 'edge.add'],
+    async run(s) {
+      const d = s.detector!;
+      await s.h.users.approver.clickInMessage(d.card!, findButton(d.card!, /^approve$/i)!.actionId, 'looks at the picture and clicks Approve on the detector');
+      const card = await until('Deploy on the detector card', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^deploy$/i)?.value === d.modelId), 10_000);
+      const since = s.h.recorder.lastSeq;
+      const reply = await s.h.users.approver.clickInMessage(card, findButton(card, /^deploy$/i)!.actionId, 'clicks Deploy on the detector');
+      await confirmIfAsked(s, 'approver', since, reply);
+      const model = await until('the detector to be deployed', async () => {
+        const m = await manager(s).findOneByOrFail(Model, { id: d.modelId! });
+        return m.status === 'deployed' ? m : undefined;
+      }, 15_000);
+      return `Ana approved and deployed ${model.modelName}: the red and green lamp options of both kits now run the detector`;
+    },
+  },
+  {
+    name: 'detector.edge',
+    needs: ['detector.deploy'],
+    async run(s) {
+      const d = s.detector!;
+      s.h.recorder.userAction(EDGE_NAME, 'asks for its assignments and downloads the detector through the signed URL');
+      const r = await edgeFetch(s, '/assignments');
+      const body = (await r.json()) as { assignments: { modelId: string; sha256: string; task?: string }[] };
+      const mine = body.assignments.filter((a) => a.modelId === d.modelId);
+      if (mine.length === 0) throw new Error('the edge sees no assignment of the detector');
+      const signed = (await (await edgeFetch(s, `/models/${d.modelId}/download-url`)).json()) as { url: string; sha256: string };
+      const bytes = Buffer.from(await (await edgeFetch(s, signed.url)).arrayBuffer());
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      if (sha !== signed.sha256 || sha !== mine[0]!.sha256) throw new Error(`sha256 mismatch: got ${sha}, expected ${signed.sha256}`);
+      if (modelTaskOf(bytes) !== 'detect') throw new Error('the downloaded model is not a detector');
+      const ran = await edgeDetect(s, bytes);
+      return `edge ${EDGE_NAME} downloaded the detector (${bytes.length} bytes, sha256 verified, task ${mine[0]!.task ?? 'detect'}) and ${ran}`;
     },
   },
 ];

@@ -257,6 +257,19 @@ function renderCall(call: RecordedCall, updates: number): string {
       const target = call.method === 'views.publish' ? ` for ${escapeHtml(nameOf(String(a.user_id)))}` : a.view_id ? ` view ${escapeHtml(a.view_id)}` : '';
       return renderView(call, (a.view ?? {}) as Obj, target, failed);
     }
+    case 'files.completeUploadExternal': {
+      // A file shared in a channel or thread: the comment, then the picture (inlined from assets).
+      const files = (Array.isArray(r.files) ? r.files : []) as Obj[];
+      const where = `${escapeHtml(channelName(String(a.channel_id ?? '')))}${a.thread_ts ? ' (in thread)' : ''}`;
+      const comment = a.initial_comment ? `<div class="block section"><div class="body">${mrkdwn(String(a.initial_comment))}</div></div>` : '';
+      const shown = files.map((f) => {
+        const src = safeHref(String(f.url_private ?? ''));
+        const img = src && String(f.mimetype ?? '').startsWith('image/') ? `<img src="${escapeHtml(src)}" alt="${escapeHtml(f.title)}">` : `<span class="muted">[file ${escapeHtml(f.name)}]</span>`;
+        return `<div class="block image"><div class="muted">${escapeHtml(f.title)}</div>${img}</div>`;
+      }).join('');
+      return `<div class="message" data-method="${escapeHtml(call.method)}">${method} ${when}<div class="meta"><b>Assay</b> <span class="app">APP</span> → ${where}</div>${comment}${shown}${failed}</div>`;
+    }
+    case 'files.getUploadURLExternal':
     case 'auth.test':
       // Bolt checks its token once per request: noise in a transcript of what the bot said.
       return '';
@@ -300,7 +313,7 @@ main{max-width:820px;margin:auto}h1{font-size:22px}.summary{background:#fff;bord
 .id{font-family:Menlo,monospace;font-size:10px;color:#aaa;margin-left:6px}.muted{color:#777;font-size:13px}
 .block{margin:6px 0}.header{font-size:18px;font-weight:800}.section{display:flex;gap:12px}.section .body{flex:1}
 .fields{display:grid;grid-template-columns:1fr 1fr;gap:4px 16px;margin-top:4px}.context{font-size:12px;color:#616061}
-.divider{border:none;border-top:1px solid #ddd}.image img{max-width:360px;border-radius:4px}.thumb{width:48px;height:48px;border-radius:4px}
+.divider{border:none;border-top:1px solid #ddd}.image img{max-width:100%;border-radius:4px}.thumb{width:48px;height:48px;border-radius:4px}
 .button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:3px 12px;margin:2px 4px 2px 0;font-weight:700;font-size:13px}
 .button.primary{background:#007a5a;border-color:#007a5a;color:#fff}.button.danger{background:#e01e5a;border-color:#e01e5a;color:#fff}.button a{color:inherit}
 .input label{display:block;font-weight:700;margin-bottom:3px}.hint{font-size:12px;color:#777}.textbox{border:1px solid #bbb;border-radius:4px;padding:5px 8px;min-height:20px}

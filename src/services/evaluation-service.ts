@@ -13,6 +13,7 @@ import { readOnnxMetadata } from '../ml/onnx/read.js';
 import { readArtifact, type ArtifactStore } from '../storage/artifact-store.js';
 import { systemActor } from './audit.js';
 import { readSnapshot, snapshotImageLoader } from './dataset-snapshot.js';
+import { storeDetectionPreview } from './detection-preview.js';
 import { transition } from './transitions.js';
 
 export interface EvaluationOutcome {
@@ -131,6 +132,9 @@ async function evaluateDetectorModel(ds: DataSource, store: ArtifactStore, model
   const testSplit = { images, annotations: snapshot.annotations.filter((a) => ids.has(String(a.image_id))), categories: snapshot.categories };
   const result = await evaluateDetector(bytes, testSplit, snapshotImageLoader(store), { allowClassesWithoutBoxes: true });
   const m = result.metrics;
+  // The approval card's picture (posted in the thread on evaluation.completed); failing to draw it
+  // costs the picture, never the evaluation.
+  const previewPath = await storeDetectionPreview(store, testSplit, result.detections, snapshotImageLoader(store)).catch(() => null);
   const summary: Record<string, unknown> = {
     ...m,
     'mAP50-95': m.AP,
@@ -140,6 +144,7 @@ async function evaluateDetectorModel(ds: DataSource, store: ArtifactStore, model
     datasetSha256: dataset.sha256,
     artifactSha256: model.artifactSha256,
     imagesPerSecond: result.timing.imagesPerSecond,
+    ...(previewPath ? { previewPath } : {}),
     previous: await previousMetrics(ds, model),
   };
   const end = new Date();

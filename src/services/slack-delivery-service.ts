@@ -13,6 +13,11 @@ export async function recordDelivery(manager: EntityManager, key: string, kind: 
   return returnedRows(result).length > 0;
 }
 
+/** Lets a later delivery act again (the first one's action failed half-way). */
+export async function forgetDelivery(manager: EntityManager, key: string): Promise<void> {
+  await manager.delete(SlackDelivery, { deliveryKey: key.slice(0, 500) });
+}
+
 export async function forgetDeliveriesBefore(manager: EntityManager, before: Date): Promise<number> {
   return (await manager.delete(SlackDelivery, { receivedAt: LessThan(before) })).affected ?? 0;
 }
@@ -37,13 +42,15 @@ export interface TrainingCard {
   lineageName: string;
   trainingId: string;
   createdAt: Date;
-  model: { id: string; modelName: string; modelVersion: number; task: ModelTask; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; approvedAt: Date | null; rejectionReason: string | null } | null;
+  model: { id: string; modelName: string; modelVersion: number; task: ModelTask; status: string; metrics: Record<string, unknown> | null; approvedBy: string | null; approvedAt: Date | null; rejectionReason: string | null;
+    /** A detector's class keys → the AI options' Salesforce names (detectors only). */
+    classTitles?: Record<string, string | null> } | null;
   decision: { decision: string; actor: string; at: Date; comment: string | null } | null;
 }
 
 const cardSql = `SELECT t.uid, t.status, t.progress, t.current_epoch, t.total_epochs, t.dataset_name, t.requested_by, t.training_error, t.slack_channel, t.slack_ts, t.created_at,
     l.name AS lineage_name, l.training_id,
-    m.id AS model_id, m.model_name, m.model_version, m.task AS model_task, m.status AS model_status, m.metrics, m.approved_by, m.approved_at, m.rejection_reason,
+    m.id AS model_id, m.labels AS model_labels, m.model_name, m.model_version, m.task AS model_task, m.status AS model_status, m.metrics, m.approved_by, m.approved_at, m.rejection_reason,
     a.decision, a.actor AS decided_by, a.created_at AS decided_at, a.comment AS decision_comment
   FROM model_trainings t
   JOIN training_lineages l ON l.id = t.lineage_id
@@ -73,10 +80,31 @@ function toCard(r: Record<string, any>): TrainingCard {
 }
 
 
+/** A class key is an option's label (label_name, else name); its title is the option's Salesforce name. */
+export async function classTitles(manager: EntityManager, labels: string[]): Promise<Record<string, string | null>> {
+  if (labels.length === 0) return {};
+  const rows: { label: string; title: string | null }[] = await manager.query(
+    `SELECT DISTINCT ON (COALESCE(label_name, name)) COALESCE(label_name, name) AS label, description AS title
+       FROM ai_options WHERE COALESCE(label_name, name) = ANY($1::text[]) ORDER BY COALESCE(label_name, name), active DESC, (description IS NULL), name`,
+    [labels],
+  );
+  return Object.fromEntries(rows.map((r) => [r.label, r.title]));
+}
+
+async function cardOf(manager: EntityManager, row: Record<string, any> | undefined): Promise<TrainingCard | null> {
+  if (!row) return null;
+  const card = toCard(row);
+  if (card.model && card.model.metrics?.task === 'detect') {
+    const names = Object.keys((card.model.metrics.per_class ?? {}) as Record<string, unknown>);
+    card.model.classTitles = await classTitles(manager, names.length ? names : ((row.model_labels ?? []) as string[]));
+  }
+  return card;
+}
+
 export async function trainingCard(manager: EntityManager, trainingUid: string): Promise<TrainingCard | null> {
   if (!isUuid(trainingUid)) return null;
   const rows = await manager.query(`${cardSql} WHERE t.uid = $1`, [trainingUid]);
-  return rows[0] ? toCard(rows[0]) : null;
+  return cardOf(manager, rows[0]);
 }
 
 /** The validation report of a training's dataset (null until validated). */
@@ -92,7 +120,7 @@ export async function datasetReportForTraining(manager: EntityManager, trainingU
 export async function trainingCardForModel(manager: EntityManager, modelId: string): Promise<TrainingCard | null> {
   if (!isUuid(modelId)) return null;
   const rows = await manager.query(`${cardSql} WHERE m.id = $1`, [modelId]);
-  return rows[0] ? toCard(rows[0]) : null;
+  return cardOf(manager, rows[0]);
 }
 
 export async function recentTrainings(manager: EntityManager, limit = 10): Promise<TrainingCard[]> {

@@ -4,7 +4,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
-import { setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
+import { forgetDelivery, recordDelivery, setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
+import { readArtifact } from '../storage/artifact-store.js';
+import { uploadToThread } from './file-upload.js';
 import { trainingMessage } from '../../views/training-message.js';
 import { validationReportMessage } from '../../views/dataset-report.js';
 import { rolledBackNote } from '../../views/rollback.js';
@@ -104,6 +106,33 @@ export class TrainingMessages {
     await this.client.chat.postMessage({ channel: card.slackChannel, thread_ts: card.slackTs, text: message.text, ...(message.blocks.length ? { blocks: message.blocks as never } : {}), unfurl_links: false });
   }
 
+  /**
+   * A detector's preview picture (test photos, true boxes green, predicted red) as a reply in its
+   * training's thread, once per model: a redelivered event or a retried job does not post it twice.
+   * False when there is no thread to post in or it was posted before.
+   */
+  async postDetectionPreview(modelId: string, png: Buffer): Promise<boolean> {
+    const manager = this.ctx.db.dataSource.manager;
+    const card = await trainingCardForModel(manager, modelId);
+    if (!card?.model || !card.slackChannel || !card.slackTs) return false;
+    const key = `detection-preview:${modelId}`;
+    if (!(await recordDelivery(manager, key, 'detection_preview'))) return false;
+    const name = `${card.model.modelName} v${card.model.modelVersion}`;
+    await uploadToThread(this.client, {
+      channel: card.slackChannel,
+      threadTs: card.slackTs,
+      bytes: png,
+      filename: `${card.model.modelName.replace(/[^\w.-]+/g, '_').slice(0, 80)}-v${card.model.modelVersion}-test-photos.png`,
+      title: `${name}: test photos`,
+      comment: `:frame_with_picture: *${escapeMrkdwn(name)}* on test photos: true boxes in green, predicted boxes in red (class, score ≥ 0.25).`,
+      altText: `Test photos with true boxes in green and ${name}'s predicted boxes in red`,
+    }, { slackApiUrl: this.ctx.config.slack?.apiUrl }).catch(async (err: unknown) => {
+      await forgetDelivery(manager, key); // not posted: a later attempt may
+      throw err;
+    });
+    return true;
+  }
+
   /** Subscribes to the domain events (web and worker roles alike). */
   listen(): void {
     const ev = this.ctx.events;
@@ -118,6 +147,9 @@ export class TrainingMessages {
       const card = await this.refreshForModel(e.modelId);
       // The reason (e.g. a detector whose ONNX layout does not fit) goes where the requester looks.
       if (card && e.status === 'failed') await this.postInThread(card.uid, { text: `:x: Evaluation of ${escapeMrkdwn(card.model?.modelName ?? 'the model')} failed: ${escapeMrkdwn(e.error ?? 'unknown error').slice(0, 2000)}`, blocks: [] });
+      // A detector's evaluation stores its preview picture as an artifact (metrics.previewPath).
+      const preview = e.status === 'completed' ? e.metrics?.previewPath : undefined;
+      if (card && typeof preview === 'string') await this.postDetectionPreview(e.modelId, await readArtifact(this.ctx.artifacts, preview));
     });
     ev.on('model.decided', (e) => this.refreshForModel(e.modelId).then(() => undefined));
     ev.on('deployment.changed', async (e) => {

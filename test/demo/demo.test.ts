@@ -61,6 +61,23 @@ describe('assay demo', () => {
     expect({ scripts: has(/<script|<link /), secrets: has(/xoxb-|assay_edge_/) }).toEqual({ scripts: false, secrets: false });
   });
 
+  it('tells the detector\'s story: mAP on its card, the picture in its thread, boxes the edge found with the downloaded ONNX', () => {
+    const html = fs.readFileSync(result.transcriptPath, 'utf8');
+    const found = result.detector?.edgeFound;
+    expect(found?.objects.length).toBeGreaterThan(0);
+    for (const o of found!.objects) {
+      expect(['red_light', 'green_light']).toContain(o.className);
+      expect(o.score).toBeGreaterThanOrEqual(0.25);
+    }
+    expect(result.detector?.previewFileId).toMatch(/^F/);
+    expect({
+      mAP: html.includes('mAP50-95') && html.includes('mAP50'),
+      // The preview PNG, inlined in the thread of the card.
+      picture: /<div class="message" data-method="files.completeUploadExternal">[\s\S]*?\(in thread\)[\s\S]*?<img src="data:image\/png;base64,/.test(html),
+      edgeRan: html.includes('runs the downloaded detector on'),
+    }).toEqual({ mAP: true, picture: true, edgeRan: true });
+  });
+
   it('records the pipeline timestamps the headline benchmark reads', () => {
     expect(result.marks.lastSubmit).toBeLessThan(result.marks.approvalCard!);
     expect(result.rows.training?.status).toBe('trained');

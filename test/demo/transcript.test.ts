@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WebClient } from '@slack/web-api';
 import { SlackRecorder } from '../../src/demo/slack-recorder.js';
 import { mrkdwn, renderBlocks, renderTranscript } from '../../src/demo/transcript.js';
+import { uploadToThread } from '../../src/slack/file-upload.js';
 
 const TOKEN = 'xoxb-demo-token-0000';
 let recorder: SlackRecorder;
@@ -53,6 +54,24 @@ describe('SlackRecorder', () => {
     expect(await ok.text()).toBe('{"images":[]}');
     const anonymous = await fetch(file.url_private_download);
     expect(anonymous.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('takes a picture through Slack\'s external upload flow, and the transcript shows it in the thread', async () => {
+    const png = Buffer.concat([Buffer.from([0x89]), Buffer.from('PNG\r\n\x1a\n'), Buffer.alloc(40, 7)]);
+    const since = recorder.lastSeq;
+    const id = await uploadToThread(client, { channel: 'C0OPS', threadTs: '1700000000.000001', bytes: png, filename: 'preview.png', title: 'lights v1: test photos', comment: '*lights* on test photos' }, { slackApiUrl: recorder.apiUrl });
+    expect(recorder.fileContent(id)?.equals(png)).toBe(true);
+    const calls = recorder.calls.filter((c) => c.seq > since);
+    expect(calls.map((c) => c.method)).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
+    expect(calls[1]!.args).toMatchObject({ channel_id: 'C0OPS', thread_ts: '1700000000.000001' });
+    const assets = recorder.imageAssets();
+    const html = renderTranscript(calls, { assets });
+    expect(html).toContain(`src="data:image/png;base64,${png.toString('base64')}"`);
+    expect(html).toContain('<b>lights</b> on test photos');
+    expect(html).toContain('(in thread)');
+    // Bytes that never arrived: Slack refuses to complete the upload.
+    const target = await client.files.getUploadURLExternal({ filename: 'x.png', length: 10 });
+    await expect(client.files.completeUploadExternal({ files: [{ id: target.file_id! }], channel_id: 'C0OPS' })).rejects.toMatchObject({ data: { error: 'file_upload_size_mismatch' } });
   });
 
   it('records posts to a response_url and waits for future calls', async () => {

@@ -127,4 +127,33 @@ describe('approval card metrics', () => {
     const [details] = await slack.waitFor('views.open');
     expect(JSON.stringify(details!.body.view.blocks)).not.toMatch(/imagesPerSecond\*: 512 \(previous/);
   });
+
+  it('a detector\'s card: mAP50-95, mAP50 and AP per class (Salesforce name, key second) against the previous version', async () => {
+    const created = await createTraining(
+      m(),
+      { kitIds: [s.kit('1001').id], optionUids: [s.option('red_light').uid, s.option('green_light').uid], datasetName: 'ds-det-card', dataset: { source: 'url', uri: 'https://d.example.com/x.json' }, hyperparameters: { epochs: 1, batchSize: 8, learningRate: 0.01, imageSize: 32 }, requestedBy: 'UREQUESTER' },
+      systemActor,
+    );
+    const t = created.training!;
+    const per = (AP: number, AP50: number) => ({ category_id: 1, num_gt: 12, num_dets: 20, AP, AP50, AP75: AP, AR100: AP, precision: 0.9, recall: 0.8 });
+    await m().transaction(async (tx) => {
+      await transition(tx, 'training', t.uid, 'training', systemActor);
+      const made = await createModelVersion(tx, { lineageId: created.lineageId, trainingUid: t.uid, labels: ['red_light', 'green_light'] }, systemActor);
+      await transition(tx, 'training', t.uid, 'trained', systemActor, { modelId: made.id } as never);
+      await transition(tx, 'model', made.id, 'evaluating', systemActor);
+      const metrics = {
+        task: 'detect', AP: 0.61, AP50: 0.93, AP75: 0.7, images: 18, detections: 300, imagesPerSecond: 40,
+        per_class: { red_light: per(0.7, 0.95), green_light: per(0.52, 0.91) },
+        previous: { modelId: made.id, modelName: 'x-v1', modelVersion: 1, task: 'detect', AP: 0.55, AP50: 0.95, images: 18, imagesPerSecond: 10, per_class: { red_light: per(0.6, 0.9), green_light: per(0.6, 0.91) } },
+      };
+      return transition<Model>(tx, 'model', made.id, 'pending_approval', systemActor, { metrics } as never);
+    });
+    const status = await slashCommand(assay.url, `status ${t.uid}`, 'UAPPROVER1');
+    const text = JSON.stringify(status.json.blocks);
+    expect(text).toContain(JSON.stringify('*mAP50-95*\n0.610  (v1 0.550, +0.060)'));
+    expect(text).toContain(JSON.stringify('*mAP50*\n0.930  (v1 0.950, −0.020)'));
+    expect(text).toContain(JSON.stringify('*Red indicator light is lit* (`red_light`)\nAP 0.700 (+0.100) · AP50 0.950 (+0.050) · 12 boxes'));
+    expect(text).toContain(JSON.stringify('*Green indicator light is lit* (`green_light`)\nAP 0.520 (−0.080) · AP50 0.910 (±0.000) · 12 boxes'));
+    expect(text).not.toContain('imagesPerSecond');
+  });
 });

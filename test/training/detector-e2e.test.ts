@@ -30,7 +30,7 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);
   assay = await startTestAssay({ ...SLACK_ENV, ASSAY_ALLOW_HTTP_FETCH: 'true', ASSAY_ALLOW_PRIVATE_FETCH: 'true' });
-  slack = mockSlackApi({});
+  slack = mockSlackApi({ 'files.getUploadURLExternal': () => ({ upload_url: 'https://files.slack.com/upload/v1/PREVIEW', file_id: 'F0PREVIEW' }) });
 });
 afterAll(async () => {
   await assay?.stop();
@@ -48,6 +48,11 @@ describe('detector pipeline from the wizard', () => {
     nock(DATA).persist().get('/det/coco.json').reply(200, JSON.stringify({ ...data.coco, info: { image_base_url: `${DATA}/det/` } }), { 'content-type': 'application/json' });
     for (const [file, bytes] of data.images) nock(DATA).persist().get(`/det/${file}`).reply(200, bytes, { 'content-type': 'image/png' });
 
+    const uploaded: Buffer[] = [];
+    nock('https://files.slack.com').post('/upload/v1/PREVIEW').reply((_uri, body) => {
+      uploaded.push(Buffer.from(body as string, 'hex'));
+      return [200, 'OK'];
+    });
     await slashCommand(assay.url, 'train', 'UREQUESTER');
     const [update] = await slack.waitFor('views.update');
     const sessionId = update!.body.view.private_metadata as string;
@@ -104,6 +109,16 @@ describe('detector pipeline from the wizard', () => {
     expect(card).toContain('mAP50-95');
     expect(card).toContain('mAP50');
     expect(card).toContain('detector');
+    // AP per class, each option by its Salesforce name with its key second.
+    for (const name of ['red_light', 'green_light']) expect(card).toContain(`(\`${label(name)}\`)\\nAP `);
+
+    // The picture: test photos with true and predicted boxes, uploaded into the training's thread.
+    const complete = await waitFor(async () => slack.of('files.completeUploadExternal')[0] ?? null, 20_000, 'preview upload');
+    const home = await m().findOneByOrFail(ModelTraining, { uid: training.uid });
+    expect(complete.body).toMatchObject({ channel_id: home.slackChannel, thread_ts: home.slackTs });
+    expect(uploaded).toHaveLength(1);
+    expect(uploaded[0]!.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(typeof metrics.previewPath).toBe('string');
   }, 100_000);
 
   it('a detector version whose ONNX does not fit the layout: evaluation failed, the reason in the thread', async () => {
