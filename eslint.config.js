@@ -1,7 +1,7 @@
 // Lint: typescript-eslint's recommended rules plus the import directions of the design
 // (DESIGN.md "Code map"): the leaves (domain, ml, views) import nothing of the adapters or the
 // database; services import no adapter (they reach the queue, the catalog and Slack through ports).
-// The adapter rule (no db/ or TypeORM in slack, http, jobs, cli, salesforce) comes with the repositories step.
+// Adapters (slack, http, jobs, cli, salesforce, admin) import no database module.
 import tseslint from 'typescript-eslint';
 
 const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo', 'admin'];
@@ -43,6 +43,13 @@ export default tseslint.config(
     files: ['src/services/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: outside(...adapters), message: 'services/ are the core: they reach adapters only through ports (services/ports/), never by import.' }] }],
+    },
+  },
+  {
+    // Adapters reach the database through services only (services own the transactions).
+    files: ['src/{slack,http,jobs,cli,salesforce,admin}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/db/**', 'typeorm', 'pg', '@electric-sql/*'], message: 'Adapters call services; they import no database module (db/, TypeORM, pg).' }] }],
     },
   },
   {

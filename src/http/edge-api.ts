@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { deriveKey } from '../app/secret.js';
-import type { EdgeServer } from '../db/entities/index.js';
+import type { EdgeServer } from '../services/edge-service.js';
 import { retryDeployment } from '../services/deployment-service.js';
 import {
   announceHeartbeat,

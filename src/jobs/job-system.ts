@@ -2,7 +2,6 @@
 // jobs start at once), or on MongoDB when MONGODB_URL is set. Same job code on both.
 import { Agenda, type Job } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
-import type { Database } from '../db/database.js';
 import type { JobQueue } from '../services/ports/job-queue.js';
 
 export interface JobSystemOptions {
@@ -21,7 +20,8 @@ export interface JobDefinitionOptions {
   lockLifetime?: number;
 }
 
-export async function createAgenda(db: Database, options: JobSystemOptions = {}): Promise<Agenda> {
+/** `db` is Assay's database handle: Agenda's Postgres backend shares its pool. */
+export async function createAgenda(db: { pool: unknown }, options: JobSystemOptions = {}): Promise<Agenda> {
   let backend;
   if (options.mongodbUrl) {
     const { MongoBackend } = await import('@agendajs/mongo-backend');

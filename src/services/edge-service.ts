@@ -267,3 +267,6 @@ export async function reportStaleEdges(dataSource: DataSource, staleAfterMinutes
   }
   return stale;
 }
+
+/** An edge server as the HTTP adapter sees it (the authenticated caller). */
+export type { EdgeServer } from '../db/entities/index.js';

@@ -67,3 +67,6 @@ export async function advanceWizardSession(
   await manager.update(WizardSession, { id: session.id }, update as never);
   return Object.assign(session, update);
 }
+
+/** A wizard session as the Slack adapter sees it. */
+export type { WizardSession } from '../db/entities/index.js';

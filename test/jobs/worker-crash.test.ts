@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { AuditLogEntry, Dataset, ModelTraining } from '../../src/db/entities/index.js';
 import { stopAgenda } from '../../src/jobs/job-system.js';
 import { JOBS } from '../../src/services/ports/job-queue.js';
-import { recoverStuckTrainings } from '../../src/jobs/recovery.js';
+import { recoverStuckTrainings } from '../../src/services/training-recovery-service.js';
 import { transition } from '../../src/services/transitions.js';
 import { systemActor } from '../../src/services/audit.js';
 import { createTestDatabase } from '../helpers/database.js';

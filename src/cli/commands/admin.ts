@@ -3,11 +3,9 @@
 // of their own. The output is the same either way.
 import os from 'node:os';
 import { loadConfig } from '../../config/index.js';
-import { migrate } from '../../db/database.js';
-import { executeAdmin } from '../../admin/operations.js';
 import { sendAdminRequest } from '../../admin/client.js';
 import { adminSocketPath, type AdminOperation, type AdminResponse } from '../../admin/protocol.js';
-import { withDatabase } from './database.js';
+import { runAdminLocally } from '../../app/admin-database.js';
 
 /** Operations that create the schema first when they open the database themselves. */
 const MIGRATE_FIRST = new Set<AdminOperation['op']>(['edge.add', 'edge.list', 'edge.revoke', 'seed']);
@@ -34,9 +32,6 @@ export async function runAdmin(operation: AdminOperation): Promise<number> {
     const code = await viaServer(operation, config.dataDir);
     if (code !== null) return code;
   }
-  const r = await withDatabase(async (db) => {
-    if (MIGRATE_FIRST.has(operation.op)) await migrate(db);
-    return executeAdmin({ manager: db.dataSource.manager, migrate: () => migrate(db) }, operation, user);
-  });
+  const r = await runAdminLocally(config, operation, user, { migrateFirst: MIGRATE_FIRST.has(operation.op) });
   return print(r);
 }

@@ -1,20 +1,8 @@
 // `assay migrate` and `assay seed [--demo-kits]` (through the running server when it owns the
-// embedded database), and withDatabase for commands that open it themselves.
+// embedded database).
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../config/index.js';
-import { openDatabase, type Database } from '../../db/database.js';
 import { runAdmin } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
-
-export async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 export const migrateCommand: CliCommand = {
   name: 'migrate',

@@ -11,7 +11,7 @@ import { unreadableReport } from '../../datasets/validation-report.js';
 import { datasetValidateData, modelEvaluateData, modelTrainData } from '../../services/ports/job-queue.js';
 import { failuresSoFar, isTransient, MAX_TRANSIENT_RETRIES, retryTransient, withHeartbeat } from '../job-runtime.js';
 import { JOBS } from '../../services/ports/job-queue.js';
-import { recoverStuckTrainings } from '../recovery.js';
+import { recoverStuckTrainings } from '../../services/training-recovery-service.js';
 import { trainDetectorWithTfjs, trainWithTfjs } from '../training/tfjs-training.js';
 import type { JobRegistry } from './registry.js';
 

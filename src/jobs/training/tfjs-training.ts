@@ -1,38 +1,30 @@
 // In-process training (trainer 'tfjs'): crops from the validated snapshot, training in a worker
 // thread, progress per epoch into model_trainings, cancellation checked between batches.
 import type { AppContext } from '../../app/context.js';
-import { Dataset, Hyperparameters as HyperparametersRow, Model, type ModelTraining } from '../../db/entities/index.js';
 import { hyperparametersSchema } from '../../ml/train/hyperparameters.js';
 import type { TrainingOutput } from '../../ml/train/trainer.js';
 import { detectRuntime, type DetectRuntime } from '../../domain/index.js';
 import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
-import { modelArtifactBytes } from '../../services/evaluation-service.js';
+import { loadTrainingInputs, type TrainingRecord as ModelTraining } from '../../services/training-inputs.js';
 import { isCancelRequested, recordEpoch } from '../../services/training-run-service.js';
 
 /** How often the DB cancel flag is polled while training (the trainer checks the abort between batches). */
 const CANCEL_POLL_MS = 1_000;
 
 export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): Promise<TrainingOutput & { labels: string[] }> {
-  const ds = ctx.db.dataSource;
-  const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
-  if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
-  if (!training.hyperparametersUid) throw new Error('the training has no hyperparameters (an imported model is not trained here)');
-  const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
-  const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  const inputs = await loadTrainingInputs(ctx, training);
+  const hyperparameters = hyperparametersSchema.parse(inputs.params);
   // The ML stack (sharp, TF.js) loads when a training runs, not when the worker starts.
   const [{ buildCropSet }, { runTrainingInWorker }] = await Promise.all([import('../../ml/dataset/crops.js'), import('../../ml/train/run-in-worker.js')]);
-  const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
+  const snapshot = await readSnapshot(ctx.artifacts, inputs.snapshotPath);
   const labels = snapshot.labels;
   const crops = await buildCropSet(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
 
-  let baseModelOnnx: Uint8Array | undefined;
-  if (training.mode === 'new_version' && training.baseModelId) {
-    baseModelOnnx = await modelArtifactBytes(ctx.artifacts, await ds.manager.findOneByOrFail(Model, { id: training.baseModelId }));
-  }
+  const baseModelOnnx = inputs.baseModelOnnx;
 
   const controller = new AbortController();
   const poll = setInterval(() => {
-    isCancelRequested(ds.manager, training.uid)
+    isCancelRequested(ctx.db.dataSource.manager, training.uid)
       .then((cancel) => cancel && controller.abort())
       .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
   }, CANCEL_POLL_MS);
@@ -52,7 +44,7 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
           // Serialised so epochs land in order; a cancel seen here stops the run between epochs.
           progressWrites = progressWrites
             .then(async () => {
-              const cancel = await recordEpoch(ds, training.uid, { ...m, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined });
+              const cancel = await recordEpoch(ctx.db.dataSource, training.uid, { ...m, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined });
               if (cancel) controller.abort();
               ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, accuracy: m.accuracy, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined, etaSeconds: m.etaSeconds });
             })
@@ -81,32 +73,25 @@ export interface DetectorTrained {
  * the evaluation and the edges use; its runtime descriptor comes from that reading.
  */
 export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTraining): Promise<DetectorTrained> {
-  const ds = ctx.db.dataSource;
-  const dataset = training.datasetId ? await ds.manager.findOneBy(Dataset, { id: training.datasetId }) : null;
-  if (!dataset?.storagePath || dataset.status !== 'valid') throw new Error('the training has no validated dataset snapshot');
-  if (!training.hyperparametersUid) throw new Error('the training has no hyperparameters (an imported model is not trained here)');
-  const hpRow = await ds.manager.findOneByOrFail(HyperparametersRow, { uid: training.hyperparametersUid });
+  const inputs = await loadTrainingInputs(ctx, training);
   // TF.js loads in the worker only (the worker parses these again with the detector's full schema).
   const [{ buildDetectionSets }, { runDetectorTrainingInWorker }, { readDetectorInfo }] = await Promise.all([
     import('../../ml/train/detector/samples.js'),
     import('../../ml/train/detector/run-in-worker.js'),
     import('../../ml/detect/layout.js'),
   ]);
-  const hyperparameters = hyperparametersSchema.parse(hpRow.params);
+  const hyperparameters = hyperparametersSchema.parse(inputs.params);
   if (hyperparameters.imageSize < 64 || hyperparameters.imageSize % 16 !== 0) throw new Error(`a detector needs an image size that is a multiple of 16, at least 64 (got ${hyperparameters.imageSize})`);
-  const snapshot = await readSnapshot(ctx.artifacts, dataset.storagePath);
+  const snapshot = await readSnapshot(ctx.artifacts, inputs.snapshotPath);
   const labels = snapshot.labels;
   const sets = await buildDetectionSets(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);
   if (sets.train.count === 0) throw new Error('the dataset has no training images with boxes of the model labels');
 
-  let baseModelOnnx: Uint8Array | undefined;
-  if (training.mode === 'new_version' && training.baseModelId) {
-    baseModelOnnx = await modelArtifactBytes(ctx.artifacts, await ds.manager.findOneByOrFail(Model, { id: training.baseModelId }));
-  }
+  const baseModelOnnx = inputs.baseModelOnnx;
 
   const controller = new AbortController();
   const poll = setInterval(() => {
-    isCancelRequested(ds.manager, training.uid)
+    isCancelRequested(ctx.db.dataSource.manager, training.uid)
       .then((cancel) => cancel && controller.abort())
       .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
   }, CANCEL_POLL_MS);
@@ -123,7 +108,7 @@ export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTrai
         onProgress: (m) => {
           progressWrites = progressWrites
             .then(async () => {
-              const cancel = await recordEpoch(ds, training.uid, { epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, valMap50: m.valMap50 ?? undefined });
+              const cancel = await recordEpoch(ctx.db.dataSource, training.uid, { epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, valMap50: m.valMap50 ?? undefined });
               if (cancel) controller.abort();
               ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, etaSeconds: m.etaSeconds });
             })

@@ -4,7 +4,7 @@
 import type { App, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../../../app/context.js';
-import type { WizardSession } from '../../../db/entities/index.js';
+import type { WizardSession } from '../../../services/wizard-session-service.js';
 import { FIELD_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
 import { JOBS } from '../../../services/ports/job-queue.js';
 import { slackUser } from '../../../services/audit.js';

@@ -6,10 +6,10 @@
 // failed (or the process died first). It runs at worker start and every minute.
 import type { AppContext } from '../app/context.js';
 import { Dataset, ModelTraining } from '../db/entities/index.js';
-import { appendTrainingLog } from '../services/training-run-service.js';
-import { writeAudit, systemActor } from '../services/audit.js';
-import { JOBS } from '../services/ports/job-queue.js';
 import { returnedRows } from '../db/returned-rows.js';
+import { appendTrainingLog } from './training-run-service.js';
+import { writeAudit, systemActor } from './audit.js';
+import { JOBS } from './ports/job-queue.js';
 
 const LIVE_STATES = new Set(['queued', 'scheduled', 'running', 'repeating']);
 
