@@ -16,7 +16,7 @@ import { systemActor } from '../services/audit.js';
 import { AiOption } from '../db/entities/index.js';
 import type { AppContext } from './context.js';
 import type { DestinationStream } from 'pino';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, errorText, type Logger } from './logger.js';
 import { AuditNotifier, FanOutNotifier } from './notifier.js';
 import { AssayEvents } from './events.js';
 import { loadOrCreateSecret } from './secret.js';
@@ -64,7 +64,11 @@ export async function openContext(config: Config, options: StartOptions = {}): P
   // First: a bad stored secret stops start-up before anything is opened.
   const secret = loadOrCreateSecret(config.secret, config.dataDir);
   const logger = options.logger ?? createLogger(config.logLevel, 'assay', { secrets: [...configSecrets(config), secret], destination: options.logDestination });
-  const db = await openDatabase({ url: config.database.url, embeddedDir: config.database.url ? undefined : config.database.embeddedDir });
+  const db = await openDatabase({
+    url: config.database.url,
+    embeddedDir: config.database.url ? undefined : config.database.embeddedDir,
+    onPoolError: (err, pool) => logger.warn({ pool, error: errorText(err) }, 'database pool error (an idle connection was lost); the next query reconnects'),
+  });
   try {
     const ran = await migrate(db);
     if (ran.length) logger.info({ migrations: ran }, 'database migrated');
@@ -74,13 +78,16 @@ export async function openContext(config: Config, options: StartOptions = {}): P
     }
     const agenda = await createAgenda(db, { mongodbUrl: config.mongodbUrl, processEvery: options.processEvery });
     agenda.on('error', (err: unknown) => logger.warn({ err }, 'job system error'));
-    const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)]);
     const events = new AssayEvents((err, event) => logger.error({ err, event }, 'event listener failed'));
     const artifacts = await createArtifactStore(config);
     const metrics = new Metrics({
       jobs: () => agenda.getJobsOverview(),
       trainings: () => trainingsByStatus(db.dataSource),
       edges: () => edgeHeartbeatAges(db.dataSource),
+    });
+    const notifier = new FanOutNotifier([new AuditNotifier(db.dataSource)], (err, notice, target) => {
+      logger.warn({ target, kind: notice.kind, error: errorText(err) }, 'an ops notice was not delivered to one target');
+      metrics.noticeFailures.inc({ target });
     });
     return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret, metrics };
   } catch (e) {

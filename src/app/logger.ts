@@ -54,3 +54,13 @@ export function createLogger(level: string, name = 'assay', options: LoggerOptio
     destination,
   );
 }
+
+/**
+ * An error as one short line: its code (or name) and message only. Client errors (Slack's Web
+ * API, pg) can carry the request with its headers; logged whole they could leak a token.
+ */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err).slice(0, 500);
+  const code = (err as { code?: unknown }).code;
+  return `${typeof code === 'string' && code ? code : err.name}: ${err.message}`.slice(0, 500);
+}

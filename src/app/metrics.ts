@@ -26,6 +26,7 @@ export class Metrics {
   readonly salesforceApplyLag = new Histogram({ name: 'assay_salesforce_apply_lag_seconds', help: 'Time from a Salesforce event being stored to being applied (or ignored)', labelNames: ['status'] as const, buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600], registers: [this.registry] });
   readonly jobDuration = new Histogram({ name: 'assay_job_duration_seconds', help: 'Job runs by name and outcome', labelNames: ['name', 'outcome'] as const, buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 7200], registers: [this.registry] });
   readonly jobFailures = new Counter({ name: 'assay_job_failures_total', help: 'Job runs that threw, by name', labelNames: ['name'] as const, registers: [this.registry] });
+  readonly noticeFailures = new Counter({ name: 'assay_notice_failures_total', help: 'Ops notices a target (slack, audit_log) could not deliver', labelNames: ['target'] as const, registers: [this.registry] });
 
   constructor(sources?: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'assay_' });

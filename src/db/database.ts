@@ -29,6 +29,8 @@ export interface DatabaseOptions {
   embeddedDir?: string | null;
   poolSize?: number;
   logging?: boolean;
+  /** Told when a pool reports an error outside any query (an idle connection dropped by the server). */
+  onPoolError?: (err: Error, pool: 'typeorm' | 'jobs') => void;
 }
 
 function dataSourceOptions(extra: Record<string, unknown>) {
@@ -51,7 +53,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const pool = new pg.Pool({ connectionString: options.url, max: 5 });
     // An idle client dropped by the server (restart, failover) emits 'error' on the pool;
     // unhandled it kills the process. The next query reconnects or fails with a clear error.
-    pool.on('error', () => undefined);
+    const report = options.onPoolError ?? (() => undefined);
+    pool.on('error', (err) => report(err, 'jobs'));
+    // TypeORM's own pool has a listener already (its logger, off here): add the report beside it.
+    (dataSource.driver as unknown as { master?: pg.Pool }).master?.on('error', (err) => report(err, 'typeorm'));
     return {
       dataSource,
       kind: 'postgres',

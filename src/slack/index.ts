@@ -24,6 +24,7 @@ export function registerSlackRoutes(app: Express, ctx: AppContext): void {
 
 /** Posts operational notices to SLACK_OPS_CHANNEL. */
 export class SlackNotifier implements Notifier {
+  readonly target = 'slack';
   constructor(private readonly client: WebClient, private readonly channel: string) {}
   async notify(n: Notice): Promise<void> {
     await this.client.chat.postMessage({ channel: this.channel, text: `:rotating_light: ${escapeMrkdwn(n.text)}`, unfurl_links: false });

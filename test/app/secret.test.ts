@@ -12,6 +12,7 @@ import ts from 'typescript';
 import { loadOrCreateSecret } from '../../src/app/secret.js';
 import { ConfigError } from '../../src/config/index.js';
 import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
+import { waitFor } from '../helpers/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
@@ -50,7 +51,7 @@ async function raceCreation(n: number, module: string): Promise<{ secrets: strin
     workers.push(w);
     results.push(new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
   }
-  while (Atomics.load(flags, 1) < n) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('every worker at the gate', () => Atomics.load(flags, 1) >= n, 30_000, 10);
   Atomics.store(flags, 0, 1);
   Atomics.notify(flags, 0);
   const out = await Promise.all(results);

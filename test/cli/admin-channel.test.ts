@@ -11,6 +11,7 @@ import { startAssay, type RunningAssay } from '../../src/app/bootstrap.js';
 import { createLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config/index.js';
 import { FakeSalesforce } from '../helpers/fake-salesforce.js';
+import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
 let server: RunningAssay;
@@ -127,7 +128,6 @@ describe('the admin channel', () => {
     expect(queued).toMatchObject({ code: 0, err: '', out: 'Reconciliation queued; a worker (assay start) runs it.\n' });
     const ds = server.ctx.db.dataSource;
     const kit = async () => (await ds.query(`SELECT kit_name FROM test_types WHERE kit_id = 'KIT-ADM'`))[0];
-    for (const until = Date.now() + 30_000; !(await kit()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
-    expect(await kit()).toEqual({ kit_name: 'Admin channel kit' });
+    expect(await waitFor('the queued reconciliation to add the kit', kit, 30_000)).toEqual({ kit_name: 'Admin channel kit' });
   });
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { FetchError, isPublicAddress, safeFetch, type LookupAll } from '../../src/datasets/safe-fetch.js';
+import { waitFor } from '../helpers/wait.js';
 
 const publicDns: LookupAll = async () => [{ address: '93.184.216.34', family: 4 }];
 const base = { maxBytes: 1000, timeoutMs: 2000, lookup: publicDns };
@@ -164,17 +165,15 @@ describe('sockets are closed on every path', () => {
     const started = Date.now();
     expect(await code(safeFetch(`${local}${path}`, opts))).toBe(expected);
     // Without the fix the socket lives until the 10 s fetch deadline; half of that leaves room for a loaded CI machine.
-    for (let i = 0; i < 200 && !closed.has(path); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(closed.get(path)).toBeDefined();
-    expect(closed.get(path)! - started).toBeLessThan(5000);
+    const closedAt = await waitFor(`the socket of ${path} to close`, () => closed.get(path), 5000, 25);
+    expect(closedAt - started).toBeLessThan(5000);
   }
 
   it('a 404 that keeps sending', () => closesPromptly('/404', 'http_status'));
   it('a redirect that keeps sending (and its target)', async () => {
     closed.delete('/404');
     await closesPromptly('/redirect', 'http_status');
-    for (let i = 0; i < 200 && !closed.has('/404'); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(closed.has('/404')).toBe(true);
+    await waitFor('the socket of the redirect target to close', () => closed.has('/404'), 5000, 25);
   });
   it('a refused content type that keeps sending', () => closesPromptly('/html', 'content_type'));
   it('a body over the cap that keeps sending', () => closesPromptly('/over-cap', 'too_large'));
@@ -185,7 +184,7 @@ describe('sockets are closed on every path', () => {
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(350);
     expect(took).toBeLessThan(1500);
-    for (let i = 0; i < 40 && !closed.has('/forever'); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(closed.get('/forever')! - started).toBeLessThan(1500);
+    const closedAt = await waitFor('the socket of /forever to close', () => closed.get('/forever'), 1000, 25);
+    expect(closedAt - started).toBeLessThan(1500);
   });
 });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedDatabase, DataFolderInUseError, type EmbeddedDatabase } from '../../src/db/embedded/embedded-database.js';
 import { EmbeddedPool } from '../../src/db/embedded/pglite-pool.js';
+import { waitFor } from '../helpers/wait.js';
 
 let db: EmbeddedDatabase;
 let pool: EmbeddedPool;
@@ -109,7 +110,7 @@ describe('embedded pg pool', () => {
     await sender.query('COMMIT');
     sender.release();
     await pool.query(`NOTIFY jobs, 'two'`);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor('both notifications', () => got.length >= 2, 5000, 10);
     expect(got).toEqual(['jobs:one', 'jobs:two']);
     expect(stray).toEqual([]);
     listener.release();

@@ -5,6 +5,7 @@ import { JOBS } from '../../src/services/ports/job-queue.js';
 import { systemActor } from '../../src/services/audit.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let assay: TestAssay;
 beforeAll(async () => {
@@ -20,12 +21,10 @@ describe('edge.stale-check job', () => {
     await m.query(`UPDATE edge_servers SET last_heartbeat_at = now() - interval '6 minutes' WHERE name = 'quiet-edge'`);
     await m.query(`UPDATE edge_servers SET last_heartbeat_at = now() - interval '4 minutes' WHERE name = 'chatty-edge'`);
     await assay.ctx.queue.now(JOBS.edgeStaleCheck, {});
-    const deadline = Date.now() + 20_000;
-    let notices: AuditLogEntry[] = [];
-    while (Date.now() < deadline && notices.length === 0) {
-      await new Promise((r) => setTimeout(r, 100));
-      notices = await m.findBy(AuditLogEntry, { action: 'notice.edge.stale' });
-    }
+    const notices = await waitFor('the stale notice', async () => {
+      const found = await m.findBy(AuditLogEntry, { action: 'notice.edge.stale' });
+      return found.length ? found : null;
+    }, 20_000);
     expect(notices.map((n) => n.entityId)).toEqual([edge.id]);
     expect((notices[0]!.details as { text: string }).text).toMatch(/Edge server quiet-edge has sent no heartbeat since .* \(more than 5 min\)/);
   });

@@ -2,6 +2,7 @@
 // `v0:{timestamp}:{body}`; plus a nock scope for https://slack.com/api that records calls.
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
+import { waitFor } from './wait.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const SLACK_ENV = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, ASSAY_APPROVERS: 'UAPPROVER1,UAPPROVER2' };
@@ -94,12 +95,11 @@ export function mockSlackApi(answers: Record<string, (body: Record<string, any>)
     scope,
     of: (method: string) => calls.filter((c) => c.method === method),
     async waitFor(method: string, n = 1, timeoutMs = 5000) {
-      const start = Date.now();
-      while (calls.filter((c) => c.method === method).length < n) {
-        if (Date.now() - start > timeoutMs) throw new Error(`Slack never got ${n}× ${method}; got: ${calls.map((c) => c.method).join(', ')}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return calls.filter((c) => c.method === method);
+      const got = () => calls.filter((c) => c.method === method);
+      await waitFor(`Slack to get ${n}× ${method}`, () => got().length >= n, timeoutMs, 20).catch((e: Error) => {
+        throw new Error(`${e.message}; got: ${calls.map((c) => c.method).join(', ')}`);
+      });
+      return got();
     },
     reset() {
       calls.length = 0;

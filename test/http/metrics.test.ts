@@ -7,7 +7,8 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { slashCommand, SLACK_ENV } from '../helpers/slack.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { systemActor } from '../../src/services/audit.js';
-import { seedAndTrain, waitFor } from '../jobs/pipeline-helpers.js';
+import { seedAndTrain } from '../jobs/pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET } from '../salesforce/support.js';
 
 const ORG = '00D5e000000KQ2eEAG';
@@ -77,11 +78,11 @@ describe('GET /metrics', () => {
     const beat = await fetch(`${app.url}/api/v1/edge/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${edge.token}`, 'content-type': 'application/json' }, body: '{}' });
     expect(beat.status).toBe(200);
 
-    const after = await waitFor(async () => {
+    const after = await waitFor('the jobs to run', async () => {
       const t = await scrape();
       const ready = value(t, 'assay_salesforce_apply_lag_seconds_count') >= 1 && value(t, 'assay_job_failures_total', { name: 'dataset.validate' }) >= 1;
       return ready ? t : null;
-    }, 30_000, 'the jobs to run');
+    }, 30_000);
 
     expect(value(after, 'assay_http_request_duration_seconds_count', healthz) - value(before, 'assay_http_request_duration_seconds_count', healthz)).toBe(3);
     expect(value(after, 'assay_http_request_duration_seconds_count', { route: '/webhooks/salesforce', method: 'POST', status: '401' })).toBe(1);

@@ -8,6 +8,7 @@ import { seedCatalog } from '../../src/services/seed-service.js';
 import { systemActor } from '../../src/services/audit.js';
 import { createTraining } from '../../src/services/training-service.js';
 import { seeded } from '../helpers/factories.js';
+import { waitFor } from '../helpers/wait.js';
 
 export async function png(color: { r: number; g: number; b: number }, size = 32): Promise<Buffer> {
   return sharp({ create: { width: size, height: size, channels: 3, background: color } }).png().toBuffer();
@@ -39,19 +40,9 @@ export async function seedAndTrain(ds: DataSource, name: string, dataset: { sour
   return { trainingUid: created.training!.uid, datasetId: created.dataset!.id };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function trainingIn(ds: DataSource, uid: string, statuses: string[], timeoutMs = 20_000): Promise<ModelTraining> {
-  return waitFor(async () => {
+  return waitFor(`training ${uid} in ${statuses.join('/')}`, async () => {
     const t = await ds.manager.findOneByOrFail(ModelTraining, { uid });
     return statuses.includes(t.status) ? t : null;
-  }, timeoutMs, `training ${uid} in ${statuses.join('/')}`);
+  }, timeoutMs);
 }

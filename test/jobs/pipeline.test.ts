@@ -10,7 +10,8 @@ import { slackUser } from '../../src/services/audit.js';
 import { readArtifact } from '../../src/storage/artifact-store.js';
 import { readSnapshot } from '../../src/services/dataset-snapshot.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { coco, png, seedAndTrain, signed, trainingIn, waitFor } from './pipeline-helpers.js';
+import { coco, png, seedAndTrain, signed, trainingIn } from './pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DATA = 'https://data.example.com';
 const TRAINER = 'https://trainer.example.com';
@@ -86,7 +87,7 @@ describe('dataset.validate', () => {
     const ids = await seedAndTrain(ds(), 'cancelled-early', { source: 'url', uri: `${DATA}/never.json` }, 'remote');
     await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'), { approvers: new Set(['U1']) });
     await app.ctx.queue.now(JOBS.datasetValidate, ids);
-    await waitFor(async () => (await app.ctx.agenda.queryJobs({ name: JOBS.datasetValidate, data: { trainingUid: ids.trainingUid } })).jobs.find((j) => j.state === 'completed'));
+    await waitFor('the dataset.validate job of the cancelled training', async () => (await app.ctx.agenda.queryJobs({ name: JOBS.datasetValidate, data: { trainingUid: ids.trainingUid } })).jobs.find((j) => j.state === 'completed'), 20_000);
     expect((await ds().manager.findOneByOrFail(Dataset, { id: ids.datasetId })).status).toBe('pending');
     expect((await ds().manager.findOneByOrFail(ModelTraining, { uid: ids.trainingUid })).status).toBe('cancelled');
   });
@@ -163,7 +164,7 @@ describe('valid dataset → remote trainer → callbacks → evaluation', () => 
     expect((await ds().manager.findOneByOrFail(ModelTraining, { uid: ids.trainingUid })).status).toBe('trained');
 
     // Evaluation runs exactly the stored bytes: they are corrupt, so it fails clearly and the model stays a draft.
-    const evaluation = await waitFor(() => ds().manager.findOneBy(Evaluation, { modelId, status: 'failed' }), 20_000, 'failed evaluation');
+    const evaluation = await waitFor('failed evaluation', () => ds().manager.findOneBy(Evaluation, { modelId, status: 'failed' }), 20_000);
     expect(evaluation.error).toMatch(/CorruptArtifactError/);
     expect((await ds().manager.findOneByOrFail(Model, { id: modelId })).status).toBe('draft');
     const audit = await ds().manager.findBy(AuditLogEntry, { entityId: modelId });

@@ -11,7 +11,8 @@ import { setTrainingHomeMessage } from '../../src/services/slack-delivery-servic
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { mockSlackApi, SLACK_ENV } from '../helpers/slack.js';
 import { candidates, tinyDetectorOnnx, type TinyDetectorSpec } from '../helpers/detector-onnx.js';
-import { coco, png, seedAndTrain, signed, trainingIn, waitFor } from './pipeline-helpers.js';
+import { coco, png, seedAndTrain, signed, trainingIn } from './pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DATA = 'https://boxes.example.com';
 const TRAINER = 'https://trainer.example.com';
@@ -107,17 +108,17 @@ describe('detect training on the remote trainer', () => {
       postprocess: { output: { name: 'output0', shape: [1, 6, 2] } },
     });
 
-    const evaluation = await waitFor(() => ds().manager.findOne(Evaluation, { where: { modelId, status: 'completed' } }), 30_000, 'completed evaluation');
+    const evaluation = await waitFor('completed evaluation', () => ds().manager.findOne(Evaluation, { where: { modelId, status: 'completed' } }), 30_000);
     const metrics = evaluation.metrics as Record<string, any>;
     expect(metrics).toMatchObject({ task: 'detect', images: 2, detections: 4 });
     expect(metrics.AP).toBeCloseTo(1, 6);
     expect(metrics.AP50).toBeCloseTo(1, 6);
     expect(Object.keys(metrics.per_class).sort()).toEqual(['green_light', 'red_light']);
     // What the approval card reads: the version's own metrics.
-    const evaluated = await waitFor(async () => {
+    const evaluated = await waitFor('model metrics', async () => {
       const m = await ds().manager.findOneByOrFail(Model, { id: modelId });
       return m.metrics ? m : null;
-    }, 10_000, 'model metrics');
+    }, 10_000);
     expect(evaluated.metrics).toMatchObject({ task: 'detect', split: 'test', 'mAP50-95': metrics.AP, mAP50: metrics.AP50 });
     expect(evaluated.status).toBe('pending_approval');
     expect((await ds().manager.findOneByOrFail(ModelTraining, { uid: trainingUid })).status).toBe('trained');
@@ -146,10 +147,10 @@ describe('detect training on the remote trainer', () => {
     expect(await ds().manager.countBy(Model, { trainingUid })).toBe(0);
 
     // The existing failure path: the training's home message (the thread's root) shows the error.
-    const updates = await waitFor(async () => {
+    const updates = await waitFor('the card showing the refusal', async () => {
       const u = slack.of('chat.update').filter((c) => c.body.channel === 'CTRAIN' && JSON.stringify(c.body.blocks).includes('refused'));
       return u.length ? u : null;
-    }, 10_000, 'the card showing the refusal');
+    }, 10_000);
     expect(JSON.stringify(updates.at(-1)!.body.blocks)).toMatch(/Error:.*the trained model was refused/);
 
     // A repeat of the callback changes nothing.

@@ -19,7 +19,8 @@ import { recoverStuckTrainings } from '../../src/services/training-recovery-serv
 import { transition } from '../../src/services/transitions.js';
 import { systemActor } from '../../src/services/audit.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { coco, png, seedAndTrain, trainingIn, waitFor } from './pipeline-helpers.js';
+import { coco, png, seedAndTrain, trainingIn } from './pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let server: http.Server;
@@ -93,7 +94,7 @@ describe('worker killed mid-job', () => {
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += String(d)));
     child.stdout!.resume();
-    await waitFor(async () => imageRequested, 60_000, `the child worker to start validating (stderr: ${stderr.slice(0, 500)})`);
+    await waitFor(`the child worker to start validating (stderr: ${stderr.slice(0, 500)})`, async () => imageRequested, 60_000);
     const exited = new Promise((r) => child!.once('exit', r));
     child.kill('SIGKILL');
     await exited;

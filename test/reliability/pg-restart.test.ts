@@ -19,7 +19,8 @@ import { createLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config/index.js';
 import { openDatabase } from '../../src/db/database.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { cdcEvent, postChangeEvents, waitFor, WEBHOOK_SECRET } from '../salesforce/support.js';
+import { cdcEvent, postChangeEvents, WEBHOOK_SECRET } from '../salesforce/support.js';
+import { waitFor } from '../helpers/wait.js';
 import { FakeSalesforce } from '../helpers/fake-salesforce.js';
 
 const run = promisify(execFile);

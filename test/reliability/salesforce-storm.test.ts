@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { FakeSalesforce, fakeId, sfDateTime, type FakeKit, type FakeOption } from '../helpers/fake-salesforce.js';
-import { cdcEvent, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET, type NotificationSpec } from '../salesforce/support.js';
+import { cdcEvent, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET, type NotificationSpec } from '../salesforce/support.js';
+import { waitFor } from '../helpers/wait.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
 import { seededRandom } from '../../src/ml/random.js';
 

@@ -27,7 +27,8 @@ import { createTestDatabase } from '../helpers/database.js';
 import { seeded } from '../helpers/factories.js';
 import { approvedModel } from '../helpers/models.js';
 import { generateSyntheticKit } from '../helpers/synthetic-kit.js';
-import { seedAndTrain, trainingIn, waitFor } from '../jobs/pipeline-helpers.js';
+import { seedAndTrain, trainingIn } from '../jobs/pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const IMAGES = Number(process.env.RELIABILITY_TRAIN_IMAGES ?? 40);
@@ -119,10 +120,10 @@ async function spawnAssay(roles: string, extra: Record<string, string> = {}): Pr
   proc.stdout!.on('data', (d) => (out += String(d)));
   proc.stderr!.on('data', (d) => (err += String(d)));
   const line = (pattern: RegExp, timeoutMs = 60_000) =>
-    waitFor(async () => {
+    waitFor(`child output ${pattern} (stderr: ${err.slice(0, 400)})`, async () => {
       if (proc.exitCode !== null) throw new Error(`the child exited (${proc.exitCode}): ${err.slice(0, 800)}`);
       return out.split('\n').find((l) => pattern.test(l));
-    }, timeoutMs, `child output ${pattern} (stderr: ${err.slice(0, 400)})`);
+    }, timeoutMs);
   const ready = await line(/^READY /);
   return {
     url: ready.split(' ')[1]!,

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditLogEntry } from '../../src/db/entities/index.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { notificationId, OUTBOUND_TOKEN, outboundMessage, postOutbound, waitFor } from './support.js';
+import { notificationId, OUTBOUND_TOKEN, outboundMessage, postOutbound } from './support.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ORG = '00D5e000000KQ2eEAG';
 let assay: TestAssay;

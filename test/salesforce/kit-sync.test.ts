@@ -8,7 +8,8 @@ import { activateModel } from '../../src/services/activation-service.js';
 import { systemActor } from '../../src/services/audit.js';
 import { JOBS } from '../../src/services/ports/job-queue.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
-import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET } from './support.js';
+import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET } from './support.js';
+import { waitFor } from '../helpers/wait.js';
 
 let fake: FakeSalesforce;
 let assay: TestAssay;
@@ -22,6 +23,12 @@ const linksOf = async (kitId: string): Promise<string[]> =>
 const event = async (key: string) => (await q(`SELECT * FROM salesforce_events WHERE event_key = $1`, [key]))[0];
 const settled = (key: string) => waitFor(`event ${key} processed`, async () => ((await event(key))?.status !== 'received' ? event(key) : null));
 const cdcKey = (e: ReturnType<typeof cdcEvent>) => `cdc:tx:${e.ChangeEventHeader.transactionKey}:1`;
+/** The salesforce.sync jobs of an event, once none is waiting or running: its processing is over. */
+const syncJobsFinished = (eventId: string) =>
+  waitFor(`the sync jobs of event ${eventId} to finish`, async () => {
+    const { jobs } = await assay.ctx.agenda.queryJobs({ name: JOBS.salesforceSync, data: { eventId } });
+    return jobs.every((j) => j.state === 'completed' || j.state === 'failed') ? jobs : null;
+  });
 
 async function reconcileNow() {
   const before = (await q(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'catalog.reconciled'`))[0].n;
@@ -84,7 +91,8 @@ describe('change events (CDC JSON)', () => {
     const calls = fake.apiRequests;
     const again = await postChangeEvents(assay.url, [e]);
     expect(await again.json()).toEqual({ stored: 0, duplicates: 1, ignored: 0 });
-    await new Promise((r) => setTimeout(r, 500));
+    // The answer comes after any enqueue was issued; the one job is the first delivery's.
+    expect(await syncJobsFinished((await event(cdcKey(e))).id)).toHaveLength(1);
     expect(fake.apiRequests).toBe(calls);
     expect((await q(`SELECT count(*)::int AS n FROM salesforce_events WHERE event_key = $1`, [cdcKey(e)]))[0].n).toBe(1);
   });
@@ -166,8 +174,9 @@ describe('change events (CDC JSON)', () => {
     e.ChangeEventHeader.changeOrigin = 'com/salesforce/api/rest/62.0;client=assay';
     const r = await postChangeEvents(assay.url, e);
     expect(await r.json()).toEqual({ stored: 1, duplicates: 0, ignored: 1 });
-    expect(await event(cdcKey(e))).toMatchObject({ status: 'ignored', error: expect.stringContaining('Assay') });
-    await new Promise((r) => setTimeout(r, 300));
+    const stored = await event(cdcKey(e));
+    expect(stored).toMatchObject({ status: 'ignored', error: expect.stringContaining('Assay') });
+    expect(await syncJobsFinished(stored.id)).toEqual([]);
     expect(fake.requests.slice(calls).filter((r) => decodeURIComponent(r.path).includes(urine.Id))).toEqual([]);
   });
 

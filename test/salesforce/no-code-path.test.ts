@@ -8,7 +8,8 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
 import { JOBS } from '../../src/services/ports/job-queue.js';
-import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET, type NotificationSpec } from './support.js';
+import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET, type NotificationSpec } from './support.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ORG = '00D5e000000KQ2eEAG';
 const OPS = 'C_OPS';

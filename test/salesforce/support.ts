@@ -70,15 +70,5 @@ export async function postOutbound(baseUrl: string, xml: string, token = OUTBOUN
   return fetch(`${baseUrl}/webhooks/salesforce/outbound/${token}`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '""' }, body: xml });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 let n = 0;
 export const notificationId = () => `04l5e00000${String(++n).padStart(5, '0')}AAJ`;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';
-import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, waitFor, WEBHOOK_SECRET } from './support.js';
+import { cdcEvent, notificationId, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET } from './support.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ORG = '00D5e000000KQ2eEAG';
 let assay: TestAssay;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { blockAction, interaction, mockSlackApi, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
 import { Approval, AuditLogEntry, Model, ModelTraining } from '../../src/db/entities/index.js';
@@ -16,11 +17,13 @@ let slack: ReturnType<typeof mockSlackApi>;
 let s: Awaited<ReturnType<typeof seeded>>;
 const m = () => assay.ctx.db.dataSource.manager;
 let n = 0;
+/** The server's log, read to see that a replayed click was recognised (and so never reaches a listener). */
+const logLines: string[] = [];
 
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
-  assay = await startTestAssay(SLACK_ENV, { worker: false });
+  assay = await startTestAssay({ ...SLACK_ENV, LOG_LEVEL: 'info' }, { worker: false, logLines });
   s = await seeded(m());
 });
 afterAll(async () => {
@@ -126,7 +129,7 @@ describe('approval buttons', () => {
     await interaction(assay.url, click);
     await interaction(assay.url, click, { 'x-slack-retry-num': '1' });
     await slack.waitFor('chat.update');
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the replayed click to be dropped', () => logLines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Slack redelivery ignored' && l.key === `block_actions:${ts}:model_approve:9.9`));
     expect(slack.of('chat.postEphemeral')).toHaveLength(0);
     expect(await m().countBy(Approval, { modelId: model.id })).toBe(1);
   });

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
 import { ModelTraining } from '../../src/db/entities/index.js';
@@ -74,14 +75,7 @@ describe('dataset report in the training thread', () => {
     expect(done.json.response_action).toBe('update');
     uid = (await assay.ctx.db.dataSource.manager.findOneByOrFail(ModelTraining, { datasetName: 'broken-lights' })).uid;
 
-    const thread = await (async () => {
-      for (let i = 0; i < 1200; i++) {
-        const hit = slack.of('chat.postMessage').find((c) => c.body.thread_ts);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error('no report in the thread');
-    })();
+    const thread = await waitFor('the report in the thread', () => slack.of('chat.postMessage').find((c) => c.body.thread_ts), 120_000);
     const blocks = thread.body.blocks as any[];
     expect(thread.body.text).toBe('Dataset failed validation; training will not start.');
     expect(blocks.length).toBeLessThanOrEqual(50);

@@ -8,7 +8,8 @@ import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { blockAction, interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
-import { signed, waitFor } from '../jobs/pipeline-helpers.js';
+import { signed } from '../jobs/pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 import { notificationId, OUTBOUND_TOKEN, outboundMessage, postOutbound } from '../salesforce/support.js';
 import { ModelTraining } from '../../src/db/entities/index.js';
 import { buildValidationReport } from '../../src/datasets/validation-report.js';
@@ -60,7 +61,7 @@ describe('external text in Slack mrkdwn', () => {
     // Far-future stamp: the clamp notice names the kit (an ops notice with Salesforce text).
     const id = notificationId();
     await postOutbound(assay.url, outboundMessage(ORG, [{ id, type: 'Test_Kit__c', fields: { Id: 'a0B5e00000EviLKEAV', Active__c: true, Kit_Id__c: 'KIT-EVIL', Name: EVIL, SystemModstamp: '2999-01-01T00:00:00.000Z' } }]));
-    const ops = await waitFor(async () => slack.calls.find((c) => c.method === 'chat.postMessage' && c.body.channel === 'C_OPS'), 20_000, 'the ops notice');
+    const ops = await waitFor('the ops notice', async () => slack.calls.find((c) => c.method === 'chat.postMessage' && c.body.channel === 'C_OPS'), 20_000);
     surfaces.opsNotice = raw(ops.body);
     const [row] = await m().query(`SELECT id FROM test_types WHERE kit_id = 'KIT-EVIL'`);
     kitId = row.id;
@@ -95,12 +96,12 @@ describe('external text in Slack mrkdwn', () => {
     await assay.ctx.db.dataSource.transaction((tx) => transition(tx, 'training', a.training!.uid, 'training', systemActor, { remoteJobId: 'rj-evil' } as Partial<ModelTraining>));
     const failed = JSON.stringify({ type: 'failed', jobId: 'rj-evil', trainingUid: a.training!.uid, error: EVIL });
     expect((await fetch(`${assay.url}/webhooks/trainer`, { method: 'POST', headers: signed(TRAINER_SECRET, failed), body: failed })).status).toBe(200);
-    surfaces.trainerError = raw(await waitFor(async () => slack.calls.find((c) => c.method === 'chat.update' && raw(c.body).includes('remote trainer failed')), 10_000, 'the failed card'));
+    surfaces.trainerError = raw(await waitFor('the failed card', async () => slack.calls.find((c) => c.method === 'chat.update' && raw(c.body).includes('remote trainer failed')), 10_000));
 
     // Dataset categories (file contents) → the report in the thread.
     const report = buildValidationReport({ images: [{ id: 1, file_name: 'a.png' }], annotations: [], categories: [{ id: 1, name: EVIL }] }, ['red_light'], new Map());
     assay.ctx.events.emit('dataset.validated', { datasetId: a.dataset!.id, trainingUid: a.training!.uid, valid: false, report: report as never });
-    surfaces.datasetReport = raw(await waitFor(async () => slack.calls.find((c) => c.method === 'chat.postMessage' && c.body.thread_ts === a.ts && raw(c.body).includes('failed validation')), 10_000, 'the report'));
+    surfaces.datasetReport = raw(await waitFor('the report', async () => slack.calls.find((c) => c.method === 'chat.postMessage' && c.body.thread_ts === a.ts && raw(c.body).includes('failed validation')), 10_000));
 
     // A reject reason → the approval card.
     const b = await made('evil-2');
@@ -114,10 +115,10 @@ describe('external text in Slack mrkdwn', () => {
       return mv;
     });
     await interaction(assay.url, blockAction({ actionId: 'model_reject', value: model.id, user: 'UAPPROVER2', messageTs: b.ts }));
-    const open = await waitFor(async () => slack.calls.find((c) => c.method === 'views.open'), 10_000, 'the reject modal');
+    const open = await waitFor('the reject modal', async () => slack.calls.find((c) => c.method === 'views.open'), 10_000);
     const sent = await interaction(assay.url, viewSubmission({ callbackId: 'model_reject_reason', privateMetadata: open.body.view.private_metadata, values: { reason: { value: { type: 'plain_text_input', value: `bad: ${EVIL}` } } }, user: 'UAPPROVER2' }));
     expect(sent.json).toBeNull();
-    surfaces.approvalCard = raw(await waitFor(async () => slack.calls.find((c) => c.method === 'chat.update' && raw(c.body).includes('Rejected by')), 10_000, 'the rejected card'));
+    surfaces.approvalCard = raw(await waitFor('the rejected card', async () => slack.calls.find((c) => c.method === 'chat.update' && raw(c.body).includes('Rejected by')), 10_000));
 
     // An edge's heartbeat error → the training thread, and the failed-deployment ops notice.
     const c = await made('evil-3');
@@ -137,8 +138,8 @@ describe('external text in Slack mrkdwn', () => {
       fetch(`${assay.url}/api/v1/edge/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${edge.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ deployments: [{ deploymentId, status, ...(error ? { error } : {}) }] }) });
     expect((await beat('downloading')).status).toBe(200);
     expect((await beat('failed', EVIL)).status).toBe(200);
-    surfaces.edgeThread = raw(await waitFor(async () => slack.calls.find((c2) => c2.method === 'chat.postMessage' && c2.body.thread_ts === c.ts && raw(c2.body).includes('Deployment to')), 10_000, 'the thread notice'));
-    surfaces.edgeOps = raw(await waitFor(async () => slack.calls.find((c2) => c2.method === 'chat.postMessage' && c2.body.channel === 'C_OPS' && raw(c2.body).includes('failed on edge server')), 10_000, 'the ops notice'));
+    surfaces.edgeThread = raw(await waitFor('the thread notice', async () => slack.calls.find((c2) => c2.method === 'chat.postMessage' && c2.body.thread_ts === c.ts && raw(c2.body).includes('Deployment to')), 10_000));
+    surfaces.edgeOps = raw(await waitFor('the ops notice', async () => slack.calls.find((c2) => c2.method === 'chat.postMessage' && c2.body.channel === 'C_OPS' && raw(c2.body).includes('failed on edge server')), 10_000));
   });
 
   it('every surface shows the text escaped, and no Slack call carries it raw', () => {

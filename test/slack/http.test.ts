@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { eventCallback, mockSlackApi, postSlack, sign, slashCommand, SLACK_ENV } from '../helpers/slack.js';
 import { SlackDelivery } from '../../src/db/entities/index.js';
 import { seeded } from '../helpers/factories.js';
@@ -9,10 +10,12 @@ import { slackSurface } from '../../src/slack/app.js';
 
 let assay: TestAssay;
 let slack: ReturnType<typeof mockSlackApi>;
+/** The server's log, read to see that a redelivery was recognised (and so never reaches a listener). */
+const logLines: string[] = [];
 beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
-  assay = await startTestAssay(SLACK_ENV, { worker: false });
+  assay = await startTestAssay({ ...SLACK_ENV, LOG_LEVEL: 'info' }, { worker: false, logLines });
   await seeded(assay.ctx.db.dataSource.manager);
 });
 afterAll(async () => {
@@ -104,7 +107,8 @@ describe('Events API', () => {
     await slack.waitFor('views.publish');
     const retry = await eventCallback(assay.url, event, 'Ev001', { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
     expect(retry.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    // Events are acknowledged before the middleware runs: wait until it has dropped the retry.
+    await waitFor('the redelivery to be dropped', () => logLines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Slack redelivery ignored' && l.key === 'event:Ev001'));
     expect(slack.of('views.publish')).toHaveLength(1);
     const home = slack.of('views.publish')[0]!.body;
     expect(home.user_id).toBe('UVIEWER');

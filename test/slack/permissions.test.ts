@@ -10,7 +10,7 @@ import { seeded } from '../helpers/factories.js';
 import { AuditLogEntry, ModelTraining } from '../../src/db/entities/index.js';
 import { createTraining } from '../../src/services/training-service.js';
 import { systemActor } from '../../src/services/audit.js';
-import { waitFor } from '../salesforce/support.js';
+import { waitFor } from '../helpers/wait.js';
 
 let assay: TestAssay;
 let fake: FakeSalesforce;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
 import { AiOption, Dataset, ModelTraining, TestType, TestTypeAiOption, WizardSession } from '../../src/db/entities/index.js';
@@ -156,12 +157,10 @@ describe('/assay train', () => {
     const [post] = await slack.waitFor('chat.postMessage');
     expect(post!.body.channel).toBe('C_TRAIN');
     expect(JSON.stringify(post!.body.blocks)).toContain('epoch 0/3');
-    const deadline = Date.now() + 3000;
-    let home = (await m().findOneBy(ModelTraining, { uid: training.uid }))!;
-    while (!home.slackTs && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      home = (await m().findOneBy(ModelTraining, { uid: training.uid }))!;
-    }
+    const home = await waitFor('the home message ts stored', async () => {
+      const t = (await m().findOneBy(ModelTraining, { uid: training.uid }))!;
+      return t.slackTs ? t : null;
+    }, 3000);
     expect(home.slackTs).toMatch(/^1700000000\./);
     const jobs = await assay.ctx.db.pool.query(`SELECT data FROM agenda_jobs WHERE name = 'dataset.validate'`);
     const data = jobs.rows.map((x: any) => (typeof x.data === 'string' ? JSON.parse(x.data) : x.data));

@@ -15,7 +15,7 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
 import { tinyDetectorOnnx } from '../helpers/detector-onnx.js';
-import { waitFor } from '../jobs/pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DATA = 'https://boxes.example.com';
 let assay: TestAssay;
@@ -76,21 +76,21 @@ describe('detector pipeline from the wizard', () => {
 
     const ok = await submit('wizard_dataset', sessionId, { ...base, ...detect, hp_epochs: num('2'), hp_batch_size: num('4'), hp_learning_rate: num('0.006'), hp_image_size: num('64') });
     expect(ok.json.response_action).toBe('update');
-    const training = await waitFor(() => m().findOne(ModelTraining, { where: {} }), 10_000, 'training row');
+    const training = await waitFor('training row', () => m().findOne(ModelTraining, { where: {} }), 10_000);
     expect(training.task).toBe('detect');
 
-    const done = await waitFor(async () => {
+    const done = await waitFor('training', async () => {
       const t = await m().findOneByOrFail(ModelTraining, { uid: training.uid });
       return ['trained', 'failed', 'cancelled'].includes(t.status) ? t : null;
-    }, 60_000, 'training');
+    }, 60_000);
     expect(done.trainingError).toBeNull();
     expect(done).toMatchObject({ status: 'trained', currentEpoch: 2, progress: 1 });
     expect(done.trainingLogs).toMatch(/epoch 2\/2 loss=/);
 
-    const model = await waitFor(async () => {
+    const model = await waitFor('evaluation', async () => {
       const row = await m().findOneByOrFail(Model, { id: done.modelId! });
       return row.status === 'pending_approval' || (await m().countBy(Evaluation, { modelId: row.id, status: 'failed' })) ? row : null;
-    }, 30_000, 'evaluation');
+    }, 30_000);
     expect(await m().findOneBy(Evaluation, { modelId: model.id })).toMatchObject({ status: 'completed', error: null });
     expect(model.status).toBe('pending_approval');
     expect(model.task).toBe('detect');
@@ -102,10 +102,10 @@ describe('detector pipeline from the wizard', () => {
     expect(Object.keys(metrics.per_class).sort()).toEqual([...model.runtime!.classNames].sort());
 
     // The approval card: the last edit of the home message shows the figures and the buttons.
-    const card = await waitFor(async () => {
+    const card = await waitFor('approval card', async () => {
       const last = slack.of('chat.update').filter((c) => JSON.stringify(c.body.blocks ?? '').includes('model_approve')).pop();
       return last ? JSON.stringify(last.body.blocks) : null;
-    }, 10_000, 'approval card');
+    }, 10_000);
     expect(card).toContain('mAP50-95');
     expect(card).toContain('mAP50');
     expect(card).toContain('detector');
@@ -113,7 +113,7 @@ describe('detector pipeline from the wizard', () => {
     for (const name of ['red_light', 'green_light']) expect(card).toContain(`(\`${label(name)}\`)\\nAP `);
 
     // The picture: test photos with true and predicted boxes, uploaded into the training's thread.
-    const complete = await waitFor(async () => slack.of('files.completeUploadExternal')[0] ?? null, 20_000, 'preview upload');
+    const complete = await waitFor('preview upload', async () => slack.of('files.completeUploadExternal')[0] ?? null, 20_000);
     const home = await m().findOneByOrFail(ModelTraining, { uid: training.uid });
     expect(complete.body).toMatchObject({ channel_id: home.slackChannel, thread_ts: home.slackTs });
     expect(uploaded).toHaveLength(1);
@@ -134,10 +134,10 @@ describe('detector pipeline from the wizard', () => {
     const runtime = detectRuntime({ inputSize: { height: 64, width: 64 }, classNames: ['red_light', 'green_light'], candidates: 8 });
     const model = await createModelVersion(m(), { lineageId: training.lineageId, trainingUid: training.uid, labels: runtime.classNames, task: 'detect', runtime, s3ModelPath: put.path, artifactSha256: put.sha256, artifactSize: put.size }, systemActor);
     await assay.ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
-    const failed = await waitFor(() => m().findOneBy(Evaluation, { modelId: model.id, status: 'failed' }), 20_000, 'failed evaluation');
+    const failed = await waitFor('failed evaluation', () => m().findOneBy(Evaluation, { modelId: model.id, status: 'failed' }), 20_000);
     expect(failed.error).toMatch(/^DetectorLayoutError: .*output/);
     expect((await m().findOneByOrFail(Model, { id: model.id })).status).toBe('draft');
-    const reply = await waitFor(async () => slack.of('chat.postMessage').find((c) => c.body.thread_ts === '1700000300.000001' && /Evaluation of .* failed/.test(c.body.text)), 10_000, 'thread reply');
+    const reply = await waitFor('thread reply', async () => slack.of('chat.postMessage').find((c) => c.body.thread_ts === '1700000300.000001' && /Evaluation of .* failed/.test(c.body.text)), 10_000);
     expect(reply.body.text).toContain('DetectorLayoutError');
   }, 60_000);
 });

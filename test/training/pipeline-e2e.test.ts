@@ -10,7 +10,8 @@ import { requestCancel } from '../../src/services/training-service.js';
 import { readArtifact } from '../../src/storage/artifact-store.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { generateSyntheticKit } from '../helpers/synthetic-kit.js';
-import { seedAndTrain, trainingIn, waitFor } from '../jobs/pipeline-helpers.js';
+import { seedAndTrain, trainingIn } from '../jobs/pipeline-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DATA = 'https://kits.example.com';
 let app: TestAssay;
@@ -52,10 +53,10 @@ describe('in-process training pipeline', () => {
     expect(model.labels).toEqual(['green_light', 'red_light']);
     expect(model.hyperparametersUid).toBe(t.hyperparametersUid);
 
-    const approved = await waitFor(async () => {
+    const approved = await waitFor('evaluation', async () => {
       const m = await ds().manager.findOneByOrFail(Model, { id: model.id });
       return m.status === 'pending_approval' || m.status === 'draft' && (await ds().manager.countBy(Evaluation, { modelId: model.id, status: 'failed' })) ? m : null;
-    }, 30_000, 'evaluation');
+    }, 30_000);
     expect(approved.status).toBe('pending_approval');
     const evaluation = await ds().manager.findOneByOrFail(Evaluation, { modelId: model.id });
     expect(evaluation.status).toBe('completed');
@@ -65,7 +66,7 @@ describe('in-process training pipeline', () => {
   it('a cancel during training stops it between batches and records where it stopped', async () => {
     const ids = await seedAndTrain(ds(), 'synthetic-kit-cancel', { source: 'url', uri: `${DATA}/kit/coco.json` }, 'tfjs', { epochs: 200, batchSize: 16, learningRate: 0.01, imageSize: 16, seed: 2 });
     await app.ctx.queue.now(JOBS.datasetValidate, ids);
-    await waitFor(async () => (await ds().manager.findOneByOrFail(ModelTraining, { uid: ids.trainingUid })).currentEpoch >= 1, 60_000, 'first epoch');
+    await waitFor('first epoch', async () => (await ds().manager.findOneByOrFail(ModelTraining, { uid: ids.trainingUid })).currentEpoch >= 1, 60_000);
     await requestCancel(ds().manager, ids.trainingUid, slackUser('U1'), { approvers: new Set(['U1']) });
     const t = await trainingIn(ds(), ids.trainingUid, ['cancelled', 'trained', 'failed'], 20_000);
     expect(t.status).toBe('cancelled');
