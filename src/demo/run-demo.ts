@@ -49,7 +49,7 @@ export interface DemoResult {
   /** Row timestamps of the trained model's pipeline, read before shutdown. */
   rows: StoryRows;
   /** A detector's story: what the edge found on a test photo, and the picture shared in the card's thread. */
-  detector?: { edgeFound?: Story['edgeFound']; previewFileId?: string };
+  detector?: { edgeFound?: Story['edgeFound']; previewFileId?: string; map50?: number; map?: number };
 }
 
 export const STEP_NAMES: StepName[] = ['start', ...steps.map((s) => s.name)];
@@ -96,7 +96,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     fs.writeFileSync(transcriptPath, renderTranscript(h?.recorder.entries ?? [], { title: 'Assay demo: from Salesforce kit to edge rollback', steps: transcriptSteps, notes, names, assets: h?.recorder.imageAssets() }));
     const ok = results.every((r) => r.ok);
     print(`${ok ? '✓' : '✗'} ${results.filter((r) => r.ok).length}/${results.length} steps passed; Slack transcript: ${transcriptPath}`);
-    const detector = story?.edgeFound || story?.previewFileId ? { edgeFound: story.edgeFound, previewFileId: story.previewFileId } : undefined;
+    const detector = story?.edgeFound || story?.previewFileId || story?.detector?.map50 !== undefined
+      ? { edgeFound: story?.edgeFound, previewFileId: story?.previewFileId, map50: story?.detector?.map50, map: story?.detector?.map }
+      : undefined;
     return { ok, steps: results, transcriptPath, marks: story?.marks ?? {}, rows: story?.rows ?? {}, ...(detector ? { detector } : {}) };
   } finally {
     await h?.stop();

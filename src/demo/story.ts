@@ -36,7 +36,7 @@ export interface Story {
   card?: SlackMessage;
   edge?: { name: string; token: string };
   /** The detector's story: its dataset, training, model and card. */
-  detector?: { dataset?: DemoDataset; trainingUid?: string; modelId?: string; card?: SlackMessage };
+  detector?: { dataset?: DemoDataset; trainingUid?: string; modelId?: string; card?: SlackMessage; map50?: number; map?: number };
   /** What the edge found on a test photo with the downloaded detector. */
   edgeFound?: { photo: string; objects: { className: string; score: number; bbox: number[] }[] };
   /** The detector's preview picture shared in the training thread (Slack file id). */
@@ -544,6 +544,7 @@ export const steps: Step[] = [
       const answers: Record<string, InputAnswer> = { dataset_file: { files: [file] }, dataset_url: null, task: 'detect', hp_epochs: String(epochs), hp_image_size: String(imageSize), hp_batch_size: '8', hp_learning_rate: '0.006' };
       reply = await s.h.users.requester.submit(view, answers, `uploads lamp-scenes.coco.json (${dataset.coco.images.length} photos, ${dataset.crops} boxes), picks Detector, ${epochs} epochs at ${imageSize}×${imageSize}, and presses Train`);
       if (ackError(reply)) throw new Error(ackError(reply)!);
+      s.marks.detectorSubmit = Date.now();
       const training = await until('the detector training row', async () => {
         const t = await manager(s).findOne(ModelTraining, { where: {}, order: { createdAt: 'DESC' } });
         return t && !before.has(t.uid) ? t : undefined;
@@ -569,11 +570,14 @@ export const steps: Step[] = [
       }, 120_000);
       if (ev.status !== 'completed') throw new Error(`detector evaluation failed: ${ev.error ?? ''}`);
       d.card = await until('the detector approval card', () => currentMessages(s.h.recorder).find((m) => findButton(m, /^approve$/i)?.value === d.modelId && /mAP50-95/.test(messageText(m))), 20_000);
+      s.marks.detectorCard = d.card.at;
       // The picture of test photos goes up in the card's thread.
       const shared = await s.h.recorder.waitFor((c) => c.method === 'files.completeUploadExternal' && c.response.ok === true && c.args.thread_ts === d.card!.ts, 30_000);
       s.previewFileId = String(((shared.response.files as Obj[] | undefined)?.[0] ?? {}).id ?? '');
       const model = await manager(s).findOneByOrFail(Model, { id: d.modelId! });
       const m = (model.metrics ?? {}) as Obj;
+      d.map50 = Number(m.AP50);
+      d.map = Number(m.AP);
       return `ONNX Runtime evaluation of the detector on ${String(m.images)} test photos: mAP50-95 ${Number(m.AP).toFixed(3)}, mAP50 ${Number(m.AP50).toFixed(3)}; the card shows mAP and AP per lamp, and a picture of test photos (true boxes green, predicted red) is in its thread`;
     },
   },
