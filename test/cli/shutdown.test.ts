@@ -8,8 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '../helpers/database.js';
-import { signBody } from '../../src/domain/signature.js';
-import { cdcEvent, WEBHOOK_SECRET } from '../salesforce/support.js';
+import { notificationId, OUTBOUND_TOKEN, outboundMessage } from '../salesforce/support.js';
+
+const ORG = '00D5e000000KQ2eEAG';
 
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -61,7 +62,7 @@ describe('npm start and SIGTERM', () => {
     // The start script as npm runs it (`sh -c`), on the sources instead of the build.
     const script = pkg.scripts.start!.replace('node dist/src/cli/main.js', `${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts`);
     const child: ChildProcess = spawn('/bin/sh', ['-c', script], {
-      env: { PATH: process.env.PATH!, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SF_WEBHOOK_SECRET: WEBHOOK_SECRET, ASSAY_SHUTDOWN_TIMEOUT_MS: '30000', ...env },
+      env: { PATH: process.env.PATH!, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SF_ORG_ID: ORG, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, ASSAY_SHUTDOWN_TIMEOUT_MS: '30000', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -84,17 +85,16 @@ describe('npm start and SIGTERM', () => {
     const url = await until(() => /\(health: (http:\/\/127\.0\.0\.1:\d+)\/healthz\)/.exec(out)?.[1], 'the server to listen', 90_000);
     const port = Number(new URL(url).port);
 
-    // A signed change event whose body is still on its way when the signal arrives.
-    const body = JSON.stringify(cdcEvent('Test_Kit__c', 'UPDATE', ['a0B000000000000SHT']));
-    const ts = String(Math.floor(Date.now() / 1000));
+    // An Outbound Message (the no-code path: no API credentials) whose body is still on its way when the signal arrives.
+    const body = outboundMessage(ORG, [{ id: notificationId(), type: 'Test_Kit__c', fields: { Id: 'a0B000000000000SHT', Name: 'Shutdown kit', Kit_Id__c: 'KIT-SIGTERM', Active__c: true, SystemModstamp: new Date().toISOString() } }]);
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((r) => socket.once('connect', () => r()));
     let response = '';
     socket.on('data', (d) => (response += d));
     socket.on('error', () => undefined);
     const socketClosed = new Promise<void>((r) => socket.once('close', () => r()));
-    const head = `POST /webhooks/salesforce HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Assay-Timestamp: ${ts}\r\nX-Assay-Signature: ${signBody(WEBHOOK_SECRET, ts, body)}\r\n\r\n`;
+    const head = `POST /webhooks/salesforce/outbound/${OUTBOUND_TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: ""\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
     socket.write(head + body.slice(0, 10));
     // The server has accepted our connection once a later one is answered (one listening socket, in order).
     expect((await fetch(`${url}/healthz`, { headers: { connection: 'close' } })).status).toBe(200);
@@ -106,7 +106,7 @@ describe('npm start and SIGTERM', () => {
     socket.write(body.slice(10));
     await socketClosed;
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
-    expect(response).toContain('"stored":1');
+    expect(response).toContain('<Ack>true</Ack>');
 
     expect(await exited).toBe(0);
     expect(out).toContain('stopping: draining requests and jobs');
