@@ -60,6 +60,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // Drain first, while the stand-in org still answers (no Salesforce request left retrying into the next file).
+  await server?.drain(20_000);
   await server?.stop();
   await fake?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

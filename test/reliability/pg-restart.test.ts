@@ -106,7 +106,12 @@ if (process.env.DATABASE_URL) {
     beforeAll(async () => {
       assay = await startTestAssay(SF_ENV);
     });
-    afterAll(async () => assay?.stop());
+    afterAll(async () => {
+      // Drain first, while the stand-in org still answers: a Salesforce request still running when the
+      // file ends would go on retrying against a closed port into the next test file.
+      await assay?.drain(20_000);
+      await assay?.stop();
+    });
 
     const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
       const c = new pg.Client({ connectionString: assay.config.database.url });
@@ -164,7 +169,7 @@ if (process.env.DATABASE_URL) {
     });
     afterAll(async () => {
       child?.kill('SIGKILL');
-      await reopened?.stop();
+      await reopened?.drain(20_000);
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
 

@@ -157,6 +157,9 @@ beforeAll(async () => {
   assay = await startTestAssay({ ...fake.env(), SF_WEBHOOK_SECRET: WEBHOOK_SECRET, SF_ORG_ID: fake.orgId, SF_OUTBOUND_TOKEN: OUTBOUND_TOKEN, SF_RECONCILE_INTERVAL: 'off' });
 });
 afterAll(async () => {
+  // Drain first, while the stand-in org still answers: a Salesforce request still running when the
+  // file ends would go on retrying against a closed port into the next test file.
+  await assay?.drain(20_000);
   await assay?.stop();
   await fake?.stop();
 });

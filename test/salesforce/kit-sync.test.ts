@@ -49,6 +49,8 @@ beforeAll(async () => {
   await reconcileNow();
 });
 afterAll(async () => {
+  // Drain first, while the stand-in org still answers (no Salesforce request left retrying into the next file).
+  await assay?.drain(20_000);
   await assay?.stop();
   await fake?.stop();
 });
