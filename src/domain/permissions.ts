@@ -44,8 +44,9 @@ export interface AccessInput {
 
 export function checkAccess({ actor, action, approvers, requestedBy }: AccessInput): PermissionResult {
   if (action === 'cancel') return checkCancelTraining({ actor, requestedBy: requestedBy ?? null, approvers });
-  // Approver actions are Slack users' (the approver list holds Slack ids); nobody else is one.
-  const id = actor.type === 'slack_user' && actor.id ? actor.id : '';
+  // The approver list holds Slack user ids; any other actor is named `type:id` (e.g. `cli:ops`),
+  // so a CLI login that happens to equal an approver's Slack id is not that approver.
+  const id = actor.type === 'slack_user' ? (actor.id ?? '') : `${actor.type}:${actor.id ?? ''}`;
   return checkApproverAction({ actor: id, action, approvers, requestedBy });
 }
 

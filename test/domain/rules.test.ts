@@ -116,6 +116,8 @@ describe('permissions', () => {
       expect(checkAccess({ actor: slack('UX'), action, approvers })).toMatchObject({ allowed: false });
       // An operator at the CLI whose login happens to be an approver's Slack id is still not one.
       expect(checkAccess({ actor: { type: 'cli', id: 'UAPP1' }, action, approvers })).toMatchObject({ allowed: false });
+      // An operator named in the approver list as `cli:<login>` is one.
+      expect(checkAccess({ actor: { type: 'cli', id: 'ops' }, action, approvers: new Set(['cli:ops']) })).toEqual({ allowed: true });
     }
     expect(checkAccess({ actor: slack('UAPP1'), action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false });
     expect(checkAccess({ actor: slack('UREQ'), action: 'cancel', approvers, requestedBy: 'UREQ' })).toEqual({ allowed: true });
