@@ -11,6 +11,18 @@ import { isCancelRequested, recordEpoch } from '../../services/training-run-serv
 /** How often the DB cancel flag is polled while training (the trainer checks the abort between batches). */
 const CANCEL_POLL_MS = 1_000;
 
+/** Aborts the returned controller when someone asks to cancel the training (polled; clear `poll` when done). */
+function watchCancel(ctx: AppContext, trainingUid: string): { controller: AbortController; poll: NodeJS.Timeout } {
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    isCancelRequested(ctx.db.dataSource.manager, trainingUid)
+      .then((cancel) => cancel && controller.abort())
+      .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
+  }, CANCEL_POLL_MS);
+  poll.unref();
+  return { controller, poll };
+}
+
 export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): Promise<TrainingOutput & { labels: string[] }> {
   const inputs = await loadTrainingInputs(ctx, training);
   const hyperparameters = hyperparametersSchema.parse(inputs.params);
@@ -22,13 +34,7 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
 
   const baseModelOnnx = inputs.baseModelOnnx;
 
-  const controller = new AbortController();
-  const poll = setInterval(() => {
-    isCancelRequested(ctx.db.dataSource.manager, training.uid)
-      .then((cancel) => cancel && controller.abort())
-      .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
-  }, CANCEL_POLL_MS);
-  poll.unref();
+  const { controller, poll } = watchCancel(ctx, training.uid);
   let progressWrites = Promise.resolve();
   try {
     const output = await runTrainingInWorker(
@@ -89,13 +95,7 @@ export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTrai
 
   const baseModelOnnx = inputs.baseModelOnnx;
 
-  const controller = new AbortController();
-  const poll = setInterval(() => {
-    isCancelRequested(ctx.db.dataSource.manager, training.uid)
-      .then((cancel) => cancel && controller.abort())
-      .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
-  }, CANCEL_POLL_MS);
-  poll.unref();
+  const { controller, poll } = watchCancel(ctx, training.uid);
   let progressWrites = Promise.resolve();
   try {
     const output = await runDetectorTrainingInWorker(
