@@ -27,7 +27,7 @@ import { runDetectorTrainingInWorker } from '../src/ml/train/detector/run-in-wor
 import { buildDetectionSets } from '../src/ml/train/detector/samples.js';
 import { DEFAULT_DETECTOR_HYPERPARAMETERS, trainDetectorModel, type DetectorHyperparameters } from '../src/ml/train/detector/trainer.js';
 import { shuffled } from '../src/ml/train/trainer.js';
-import { abOrder, median, pairedRatios, show, spread, type SummaryRow } from './stats.js';
+import { abOrder, epochClock, median, pairedRatios, show, spread, steadyThroughput, type EpochTime, type SummaryRow } from './stats.js';
 
 const GOAL = { map50: 0.9, trainingSeconds: 210 };
 const RUNS = Number(process.env.DETECTOR_BENCH_RUNS ?? 1);
@@ -40,16 +40,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const quiet = { info: () => undefined };
 const round = (v: number, d = 3) => Number(v.toFixed(d));
 
-interface EpochTime { seconds: number; cpuSeconds: number }
 interface TpRun { imagesPerSecond: number; cpuSecondsPer1000: number; losses: number[] }
-
-/** Images/s and CPU-seconds per 1,000 images over epochs 2..E. */
-function steady(epochs: EpochTime[], images: number): Omit<TpRun, 'losses'> {
-  const rest = epochs.slice(1);
-  const seconds = rest.reduce((a, e) => a + e.seconds, 0);
-  const cpu = rest.reduce((a, e) => a + e.cpuSeconds, 0);
-  return { imagesPerSecond: (rest.length * images) / seconds, cpuSecondsPer1000: (1000 * cpu) / (rest.length * images) };
-}
 
 function torchAvailable(): string | null {
   const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
@@ -113,25 +104,18 @@ function torchRun(dir: string, threads: number): TpRun & { parameters: number } 
   const r = spawnSync('python3', [path.join(here, 'baselines', 'torch_detector.py'), dir, '--threads', String(threads)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`torch_detector.py failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { parameters: number; images: number; epochs: Array<EpochTime & { loss: number }> };
-  return { ...steady(out.epochs, out.images), losses: out.epochs.map((e) => e.loss), parameters: out.parameters };
+  return { ...steadyThroughput(out.epochs, out.images), losses: out.epochs.map((e) => e.loss), parameters: out.parameters };
 }
 
 /** Assay's trainer in this process (data-parallel over `replicas` threads), timed per epoch like training.bench.ts. */
 async function assayRun(labels: string[], train: DetectionSet, hp: DetectorHyperparameters, replicas: number): Promise<TpRun> {
-  const epochs: EpochTime[] = [];
-  let cpu = process.cpuUsage();
-  let wall = performance.now();
+  const clock = epochClock();
   const r = await trainDetectorModel({ labels, train, val: emptyDetectionSet(hp.imageSize), hyperparameters: hp }, {
     replicas,
-    onProgress: () => {
-      const c = process.cpuUsage(cpu);
-      epochs.push({ seconds: (performance.now() - wall) / 1000, cpuSeconds: (c.user + c.system) / 1e6 });
-      cpu = process.cpuUsage();
-      wall = performance.now();
-    },
+    onProgress: clock.tick,
   });
   r.model.dispose();
-  return { ...steady(epochs, train.count), losses: r.history.map((m) => m.loss) };
+  return { ...steadyThroughput(clock.epochs, train.count), losses: r.history.map((m) => m.loss) };
 }
 
 /** Training throughput, Assay vs PyTorch, on the same batches. */

@@ -55,3 +55,31 @@ export function show(s: Spread, unit = ''): string {
 export function abOrder(run: number): ['a', 'b'] | ['b', 'a'] {
   return run % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
 }
+
+/** One epoch's wall and CPU time (the process's, so worker threads count). */
+export interface EpochTime { seconds: number; cpuSeconds: number }
+
+/** Times each epoch: call `tick` from the trainer's per-epoch progress callback. */
+export function epochClock(): { epochs: EpochTime[]; tick: () => void } {
+  const epochs: EpochTime[] = [];
+  let cpu = process.cpuUsage();
+  let wall = performance.now();
+  return {
+    epochs,
+    tick: () => {
+      const c = process.cpuUsage(cpu);
+      epochs.push({ seconds: (performance.now() - wall) / 1000, cpuSeconds: (c.user + c.system) / 1e6 });
+      cpu = process.cpuUsage();
+      wall = performance.now();
+    },
+  };
+}
+
+/** Training throughput over epochs 2..E (the first carries warm-up): images/s and CPU-seconds per 1,000 images. */
+export function steadyThroughput(epochs: EpochTime[], images: number): { imagesPerSecond: number; cpuSecondsPer1000: number } {
+  const rest = epochs.slice(1);
+  const seconds = rest.reduce((a, e) => a + e.seconds, 0);
+  const cpu = rest.reduce((a, e) => a + e.cpuSeconds, 0);
+  return { imagesPerSecond: (rest.length * images) / seconds, cpuSecondsPer1000: (1000 * cpu) / (rest.length * images) };
+}
+

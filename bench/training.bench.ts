@@ -18,7 +18,7 @@ import { selectBackend } from '../src/ml/train/backend.js';
 import { DEFAULT_CONV_FILTERS, buildClassifier } from '../src/ml/train/model.js';
 import { shuffled, trainClassifier, type Dataset } from '../src/ml/train/trainer.js';
 import { generateSyntheticKit } from '../test/helpers/synthetic-kit.js';
-import { abOrder, pairedRatios, show, spread, type SummaryRow } from './stats.js';
+import { abOrder, epochClock, pairedRatios, show, spread, steadyThroughput, type SummaryRow } from './stats.js';
 
 const S = 64;
 const BATCH = 32;
@@ -34,33 +34,18 @@ const quiet = { info: () => undefined };
 
 interface RunFigures { imagesPerSecond: number; cpuSecondsPer1000: number; losses: number[] }
 
-/** Images/s and CPU per 1,000 images over epochs 2..E. */
-function steady(epochs: Array<{ seconds: number; cpuSeconds: number }>, images: number): Omit<RunFigures, 'losses'> {
-  const rest = epochs.slice(1);
-  const seconds = rest.reduce((a, e) => a + e.seconds, 0);
-  const cpu = rest.reduce((a, e) => a + e.cpuSeconds, 0);
-  return { imagesPerSecond: (rest.length * images) / seconds, cpuSecondsPer1000: (1000 * cpu) / (rest.length * images) };
-}
-
 async function assayRun(labels: string[], train: Dataset, replicas: number): Promise<RunFigures> {
-  const epochs: Array<{ seconds: number; cpuSeconds: number }> = [];
-  let cpu = process.cpuUsage();
-  let wall = performance.now();
+  const clock = epochClock();
   const empty = { x: new Float32Array(0), y: new Int32Array(0) };
   const r = await trainClassifier(
     { labels, train, val: empty, hyperparameters: { epochs: EPOCHS, batchSize: BATCH, learningRate: LR, imageSize: S, seed: SEED } },
     {
       replicas,
-      onProgress: () => {
-        const c = process.cpuUsage(cpu);
-        epochs.push({ seconds: (performance.now() - wall) / 1000, cpuSeconds: (c.user + c.system) / 1e6 });
-        cpu = process.cpuUsage();
-        wall = performance.now();
-      },
+      onProgress: clock.tick,
     },
   );
   r.model.dispose();
-  return { ...steady(epochs, train.y.length), losses: r.history.map((m) => m.loss) };
+  return { ...steadyThroughput(clock.epochs, train.y.length), losses: r.history.map((m) => m.loss) };
 }
 
 function torchAvailable(): string | null {
@@ -73,7 +58,7 @@ function torchRun(dir: string, classes: number, threads: number): RunFigures {
     '--epochs', String(EPOCHS), '--batch', String(BATCH), '--lr', String(LR), '--threads', String(threads), '--filters', DEFAULT_CONV_FILTERS.join(',')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`torch_classifier.py failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { images: number; epochs: Array<{ seconds: number; cpuSeconds: number; loss: number }> };
-  return { ...steady(out.epochs, out.images), losses: out.epochs.map((e) => e.loss) };
+  return { ...steadyThroughput(out.epochs, out.images), losses: out.epochs.map((e) => e.loss) };
 }
 
 /** Seconds for one optimizer step of `batch` images on tfjs's pure-JS cpu backend (no warm-up: it is minutes otherwise). */
