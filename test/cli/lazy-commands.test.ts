@@ -10,7 +10,8 @@ const hook = pathToFileURL(path.resolve('test/helpers/package-import-hook.mjs'))
 
 /** Runs the CLI as the tests run it (tsx); returns its exit code, stdout and the packages Assay's code imported. */
 function packagesLoaded(args: string[]): { code: number | null; out: string; packages: string[] } {
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(hook)});`;
+  const register = `import * as m from 'node:module'; import { resolve } from ${JSON.stringify(hook)};
+    if (m.registerHooks) m.registerHooks({ resolve }); else m.register(${JSON.stringify(hook)});`;
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8', env: { PATH: process.env.PATH!, LOG_LEVEL: 'silent' }, timeout: 90_000,
   });
