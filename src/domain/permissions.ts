@@ -32,7 +32,7 @@ export function checkApproverAction({ actor, action, approvers, requestedBy }: P
 }
 
 /** Every privileged action goes through one decision (and one gate in services/access-gate.ts). */
-export type PrivilegedAction = ApproverAction | 'cancel';
+export type PrivilegedAction = ApproverAction | 'cancel' | 'import';
 
 export interface AccessInput {
   actor: { type: string; id: string | null };
@@ -44,6 +44,7 @@ export interface AccessInput {
 
 export function checkAccess({ actor, action, approvers, requestedBy }: AccessInput): PermissionResult {
   if (action === 'cancel') return checkCancelTraining({ actor, requestedBy: requestedBy ?? null, approvers });
+  if (action === 'import') return checkImport(actor);
   // The approver list holds Slack user ids; any other actor is named `type:id` (e.g. `cli:ops`),
   // so a CLI login that happens to equal an approver's Slack id is not that approver.
   const id = actor.type === 'slack_user' ? (actor.id ?? '') : `${actor.type}:${actor.id ?? ''}`;
@@ -62,4 +63,14 @@ export function checkCancelTraining({ actor, requestedBy, approvers }: CancelInp
   if (actor.type === 'cli' || actor.type === 'system') return { allowed: true };
   if (actor.type === 'slack_user' && actor.id && (actor.id === requestedBy || approvers.has(actor.id))) return { allowed: true };
   return { allowed: false, reason: 'Only the person who requested this training or an approver can cancel it.' };
+}
+
+/**
+ * Bringing in a model trained elsewhere is what starting a training is: open to every team member
+ * (in Slack or at the command line), since the model still needs an approver before it deploys.
+ * Machines (edges, trainers, Salesforce, Assay's own jobs) never import.
+ */
+export function checkImport(actor: { type: string; id: string | null }): PermissionResult {
+  if ((actor.type === 'slack_user' || actor.type === 'cli') && actor.id) return { allowed: true };
+  return { allowed: false, reason: 'Only a team member (in Slack or at the command line) can import a model.' };
 }

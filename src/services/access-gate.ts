@@ -1,5 +1,5 @@
-// The one access gate: every privileged action (approve, reject, deploy, rollback, cancel, sync)
-// calls requireAccess first. The decision is the domain's (checkAccess); a refusal is audited in
+// The one access gate: every privileged action (approve, reject, deploy, rollback, cancel, sync
+// and import) calls requireAccess first. The decision is the domain's (checkAccess); a refusal is audited in
 // one shape — permission.denied with what was attempted and why — written outside the caller's
 // transaction so it survives the refusal.
 import type { EntityManager } from 'typeorm';
@@ -9,14 +9,15 @@ import { writeAudit, type Actor } from './audit.js';
 export interface AccessRequest {
   actor: Actor;
   action: PrivilegedAction;
-  approvers: ReadonlySet<string>;
+  /** Absent for actions open to every team member (import); an approver action then refuses. */
+  approvers?: ReadonlySet<string>;
   /** What the action is on, for the audit trail. */
   entity: { type: string; id?: string };
   requestedBy?: string | null;
 }
 
 export async function requireAccess(manager: EntityManager, request: AccessRequest): Promise<void> {
-  const verdict = checkAccess({ actor: request.actor, action: request.action, approvers: request.approvers, requestedBy: request.requestedBy });
+  const verdict = checkAccess({ actor: request.actor, action: request.action, approvers: request.approvers ?? new Set<string>(), requestedBy: request.requestedBy });
   if (verdict.allowed) return;
   await writeAudit(manager, request.actor, {
     action: 'permission.denied',

@@ -24,6 +24,7 @@ import {
 import { JOBS } from './ports/job-queue.js';
 import type { JobQueue } from './ports/job-queue.js';
 import { DetectorLayoutError, readDetectorInfo, type DetectorInfo } from '../ml/detect/layout.js';
+import { requireAccess } from './access-gate.js';
 import { writeAudit, type Actor } from './audit.js';
 import { DatasetRejected, fetchDatasetDocument, intakeDocument, isSlackFileUrl, SLACK_FILE_HOSTS, TransientDatasetError, type DatasetDocument, type DatasetIntakeDeps } from './dataset-service.js';
 import { kitStep } from './wizard-flow-service.js';
@@ -184,6 +185,7 @@ function defaultDatasetName(fileName: string): string {
  * kits/options, the lineage or the dataset do not fit; then no row exists.
  */
 export async function importModel(ds: DataSource, deps: ImportDeps, req: ImportRequest, actor: Actor): Promise<ImportResult> {
+  await requireAccess(ds.manager, { actor, action: 'import', entity: { type: 'model' } });
   const info = checkModelFile(req.file.bytes, deps.maxModelBytes ?? deps.config.fetch.maxBytes);
   const datasetName = validateDatasetName(req.datasetName ?? defaultDatasetName(req.file.name));
   const lineageName = req.lineageName ? validateLineageName(req.lineageName) : undefined;

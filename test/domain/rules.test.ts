@@ -122,6 +122,10 @@ describe('permissions', () => {
     expect(checkAccess({ actor: slack('UAPP1'), action: 'approve', approvers, requestedBy: 'UAPP1' })).toMatchObject({ allowed: false });
     expect(checkAccess({ actor: slack('UREQ'), action: 'cancel', approvers, requestedBy: 'UREQ' })).toEqual({ allowed: true });
     expect(checkAccess({ actor: slack('UX'), action: 'cancel', approvers, requestedBy: 'UREQ' })).toMatchObject({ allowed: false });
+    // Importing is like starting a training: any team member; never a machine.
+    expect(checkAccess({ actor: slack('UX'), action: 'import', approvers })).toEqual({ allowed: true });
+    expect(checkAccess({ actor: { type: 'cli', id: 'ops' }, action: 'import', approvers })).toEqual({ allowed: true });
+    for (const type of ['system', 'edge', 'trainer', 'salesforce']) expect(checkAccess({ actor: { type, id: 'x' }, action: 'import', approvers })).toMatchObject({ allowed: false });
   });
 });
 

@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Dataset, Model, ModelTraining } from '../../src/db/entities/index.js';
 import { readLocalCocoDocument } from '../../src/datasets/local-dataset.js';
-import { ValidationError } from '../../src/domain/index.js';
+import { ForbiddenError, ValidationError } from '../../src/domain/index.js';
 import { JOBS } from '../../src/services/ports/job-queue.js';
-import { slackUser } from '../../src/services/audit.js';
+import { slackUser, systemActor } from '../../src/services/audit.js';
 import { importModel, type ImportRequest } from '../../src/services/model-import-service.js';
 import { readArtifact } from '../../src/storage/artifact-store.js';
 import { seeded } from '../helpers/factories.js';
@@ -140,5 +140,14 @@ describe('importing a detector', () => {
     const doc = JSON.parse(datasetDoc.bytes.toString());
     doc.images[0].file_name = `data:;base64,${Buffer.from('not an image').toString('base64')}`;
     await refused(request({ dataset: { kind: 'document', uri: 'file:///tmp/x.json', bytes: Buffer.from(JSON.stringify(doc)) } }), 'dataset', /could not be decoded/);
+  });
+
+  it('passes the access gate first: a machine is refused, audited once, and nothing else is written', async () => {
+    const before = await counts();
+    const err = await importModel(assay.ctx.db.dataSource, deps(), request(), systemActor).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ForbiddenError);
+    expect(await counts()).toEqual({ ...before, audit: before.audit + 1 });
+    const [denied] = await assay.ctx.db.dataSource.query(`SELECT actor_type, action, entity_type, details FROM audit_log ORDER BY id DESC LIMIT 1`);
+    expect(denied).toMatchObject({ actor_type: 'system', action: 'permission.denied', entity_type: 'model', details: { attempted: 'import' } });
   });
 });
