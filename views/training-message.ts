@@ -33,8 +33,14 @@ export const taskWord = (task: 'detect' | 'classify') => (task === 'detect' ? 'd
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(Math.round(v))) : '—');
 
-/** Flat numeric metrics, each next to model.metrics.previous's value when it has one (services keep only quality metrics there). */
+/** Metric lines for a reply or a modal: a detector's COCO figures by name, else the flat numbers. */
 export function metricLines(metrics: Record<string, unknown> | null): string[] {
+  const detection = detectionFigures(metrics);
+  return detection ? detectorLines(metrics!, detection) : flatLines(metrics);
+}
+
+/** Flat numeric metrics, each next to model.metrics.previous's value when it has one (services keep only quality metrics there). */
+function flatLines(metrics: Record<string, unknown> | null): string[] {
   if (!metrics) return [];
   const previous = (metrics.previous ?? null) as Record<string, unknown> | null;
   const lines: string[] = [];
@@ -45,6 +51,37 @@ export function metricLines(metrics: Record<string, unknown> | null): string[] {
     lines.push(`• *${escapeMrkdwn(k)}*: ${fmt(v)}${delta}`);
   }
   return lines.slice(0, 20);
+}
+
+const DETECTOR_HEADLINE: [key: string, label: string][] = [['AP', 'mAP50-95'], ['AP50', 'mAP50'], ['AP75', 'mAP75'], ['AR100', 'AR100']];
+const CLASS_LINES = 12;
+/** pycocotools says -1 for a class without true boxes: no figure, not a bad one. */
+const coco = (v: unknown) => (typeof v === 'number' && v >= 0 ? v.toFixed(3) : '—');
+
+/**
+ * A detector in words approvers use (mAP50-95, mAP50) rather than the 12 COCO keys, against the
+ * previous version; then per class AP, AP50 and precision/recall at the edge's confidence 0.25.
+ */
+function detectorLines(metrics: Record<string, unknown>, d: DetectionFigures): string[] {
+  const previous = (metrics.previous ?? null) as Record<string, unknown> | null;
+  const lines = DETECTOR_HEADLINE.flatMap(([key, label]) => {
+    const v = metrics[key];
+    if (typeof v !== 'number') return [];
+    const p = previous?.[key];
+    const delta = typeof p === 'number' && p >= 0 && v >= 0 ? ` (previous ${coco(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
+    return [`• *${label}*: ${coco(v)}${delta}`];
+  });
+  if (d.images !== undefined) lines.push(`• *Images evaluated*: ${d.images}`);
+  const classes = Object.entries(d.per_class);
+  for (const [name, c] of classes.slice(0, CLASS_LINES)) {
+    const pr = c as { precision?: unknown; recall?: unknown; num_gt?: unknown };
+    const at25 = typeof pr.precision === 'number' && typeof pr.recall === 'number' ? ` · precision ${coco(pr.precision)} · recall ${coco(pr.recall)}` : '';
+    const boxes = typeof pr.num_gt === 'number' ? ` · ${pr.num_gt} box${pr.num_gt === 1 ? '' : 'es'}` : '';
+    lines.push(`• \`${escapeMrkdwn(name)}\`: AP ${coco(c.AP)} · AP50 ${coco(c.AP50)}${at25}${boxes}`);
+  }
+  if (classes.length > CLASS_LINES) lines.push(`…and ${classes.length - CLASS_LINES} more classes`);
+  if (classes.some(([, c]) => typeof (c as { precision?: unknown }).precision === 'number')) lines.push('_Precision and recall at confidence 0.25, IoU 0.5 (the edge default)._');
+  return lines;
 }
 
 /** A detector's evaluation (task 'detect', COCO figures and per_class), else null. */

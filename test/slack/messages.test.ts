@@ -136,7 +136,7 @@ describe('approval card metrics', () => {
     );
     const t = created.training!;
     const per = (AP: number, AP50: number) => ({ category_id: 1, num_gt: 12, num_dets: 20, AP, AP50, AP75: AP, AR100: AP, precision: 0.9, recall: 0.8 });
-    await m().transaction(async (tx) => {
+    const model = await m().transaction(async (tx) => {
       await transition(tx, 'training', t.uid, 'training', systemActor);
       const made = await createModelVersion(tx, { lineageId: created.lineageId, trainingUid: t.uid, labels: ['red_light', 'green_light'] }, systemActor);
       await transition(tx, 'training', t.uid, 'trained', systemActor, { modelId: made.id } as never);
@@ -155,5 +155,18 @@ describe('approval card metrics', () => {
     expect(text).toContain(JSON.stringify('*Red indicator light is lit* (`red_light`)\nAP 0.700 (+0.100) · AP50 0.950 (+0.050) · 12 boxes'));
     expect(text).toContain(JSON.stringify('*Green indicator light is lit* (`green_light`)\nAP 0.520 (−0.080) · AP50 0.910 (±0.000) · 12 boxes'));
     expect(text).not.toContain('imagesPerSecond');
+
+    // The model's own status and its Details modal speak the same words, not the 12 COCO keys.
+    const byModel = JSON.stringify((await slashCommand(assay.url, `status ${model.id}`, 'UAPPROVER1')).json.blocks);
+    await interaction(assay.url, blockAction({ actionId: 'model_details', value: model.id, user: 'UAPPROVER1' }));
+    const opened = await slack.waitFor('views.open');
+    const details = JSON.stringify(opened.at(-1)!.body.view.blocks);
+    for (const shown of [byModel, details]) {
+      expect(shown).toContain('*mAP50-95*: 0.610 (previous 0.550, +0.060)');
+      expect(shown).toContain('*mAP50*: 0.930 (previous 0.950, -0.020)');
+      expect(shown).toContain('• `red_light`: AP 0.700 · AP50 0.950 · precision 0.900 · recall 0.800 · 12 boxes');
+      expect(shown).toContain('*Images evaluated*: 18');
+      expect(shown).not.toMatch(/\*(per_class|detections|imagesPerSecond)\*/);
+    }
   });
 });
