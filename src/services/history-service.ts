@@ -1,8 +1,9 @@
 // Promotion history: for a kit (one option or all) and any moment, which model was active,
-// who deployed it and who approved it. Built from model_activation_events (append-only,
-// written by a trigger on every activation change) plus the models' approval decisions.
+// who deployed it and who approved it (read through repositories/promotion-history-repository.ts).
 import type { EntityManager } from 'typeorm';
 import { NotFoundError, taskLabel, ValidationError, type ModelTask } from '../domain/index.js';
+import { AiOptionRepository } from '../repositories/ai-option-repository.js';
+import { PromotionHistoryRepository } from '../repositories/promotion-history-repository.js';
 import { getKit } from './catalog-service.js';
 
 export interface PromotionInterval {
@@ -37,45 +38,17 @@ export interface PromotionHistory {
   options: OptionHistory[];
 }
 
-interface EventRow {
-  ai_option_uid: string;
-  model_id: string;
-  active: boolean;
-  actor: string | null;
-  at: Date;
-}
-
 /** `kit`: kit uuid or business kit_id; `option`: option name or uid; `at`: default now. */
 export async function promotionHistory(manager: EntityManager, kit: string, at: Date = new Date(), option?: string): Promise<PromotionHistory> {
   if (Number.isNaN(at.getTime())) throw new ValidationError('Not a valid moment: use an ISO time such as 2026-01-31T12:00:00Z', 'at');
   const k = await getKit(manager, kit);
-  const options: { uid: string; name: string }[] = await manager.query(
-    `SELECT o.uid, o.name FROM ai_options o
-      WHERE o.uid IN (SELECT ai_option_uid FROM test_type_ai_options WHERE test_type_id = $1
-                      UNION SELECT ai_option_uid FROM model_activation_events WHERE test_type_id = $1)
-      ORDER BY o.name`,
-    [k.id],
-  );
+  const options = await new AiOptionRepository(manager).optionsLinkedOrActivated(k.id);
   const picked = option ? options.filter((o) => o.name === option || o.uid === option) : options;
   if (option && picked.length === 0) throw new NotFoundError(`Option of kit ${k.kitId}`, option);
 
-  const events: EventRow[] = await manager.query(
-    `SELECT ai_option_uid, model_id, active, actor, at FROM model_activation_events
-      WHERE test_type_id = $1 AND at <= $2 AND ai_option_uid = ANY($3::uuid[])
-      ORDER BY at, id`,
-    [k.id, at, picked.map((o) => o.uid)],
-  );
-  const modelIds = [...new Set(events.map((e) => e.model_id))];
-  const models: { id: string; model_name: string; model_version: number; task: ModelTask; status: string; approved_by: string | null; approved_at: Date | null; decided_by: string | null; decided_at: Date | null }[] =
-    modelIds.length === 0
-      ? []
-      : await manager.query(
-          `SELECT m.id, m.model_name, m.model_version, m.task, m.status, m.approved_by, m.approved_at, a.actor AS decided_by, a.created_at AS decided_at
-             FROM models m
-             LEFT JOIN approvals a ON a.model_id = m.id AND a.kind = 'decision' AND a.decision = 'approved'
-            WHERE m.id = ANY($1::uuid[])`,
-          [modelIds],
-        );
+  const history = new PromotionHistoryRepository(manager);
+  const events = await history.activationEvents(k.id, at, picked.map((o) => o.uid));
+  const models = await history.modelsWithApprovals([...new Set(events.map((e) => e.model_id))]);
   const byId = new Map(models.map((m) => [m.id, m]));
 
   const result: OptionHistory[] = picked.map((o) => {
