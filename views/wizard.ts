@@ -81,6 +81,15 @@ export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[];
   return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
 
+export interface HyperparameterRanges {
+  epochs: { min: number; max: number };
+  batchSize: { min: number; max: number };
+  learningRate: { max: number };
+  imageSize: { min: number; max: number };
+  /** A detector's image size is a multiple of this. */
+  detectorImageMultiple: number;
+}
+
 export interface DatasetViewInput {
   sessionId: string;
   datasetName: string;
@@ -89,14 +98,15 @@ export interface DatasetViewInput {
   /** The task selected at first. */
   task: 'detect' | 'classify';
   defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
-  /** Caps of the typed fields (src/domain/limits.ts), said in the modal. */
-  limits: { datasetName: number; lineageName: number; url: number };
+  /** Caps of the typed fields (src/domain/limits.ts) and hyperparameter ranges (src/domain/hyperparameters.ts), said in the modal. */
+  limits: { datasetName: number; lineageName: number; url: number; hyperparameters: HyperparameterRanges };
 }
 
 const numberInput = (blockId: string, label: string, value: number, decimal: boolean, hint: string) =>
   input(blockId, label, { type: 'number_input', action_id: 'value', is_decimal_allowed: decimal, initial_value: String(value) }, { hint });
 
 export function datasetView(v: DatasetViewInput): ModalView {
+  const hp = v.limits.hyperparameters;
   const blocks: KnownBlock[] = [
     section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
     v.lineage.isNew
@@ -129,16 +139,16 @@ export function datasetView(v: DatasetViewInput): ModalView {
   ];
   blocks.push(
     input('task', 'What should the model do?', { type: 'radio_buttons', action_id: 'value', options: taskOptions, initial_option: taskOptions.find((o) => o.value === v.task) }, {
-      hint: 'The hyperparameters below are filled in for the task picked first; a detector needs an image size that is a multiple of 16.',
+      hint: `The hyperparameters below are filled in for the task picked first; a detector needs an image size that is a multiple of ${hp.detectorImageMultiple}.`,
     }),
   );
   blocks.push(
     divider(),
     section('*Hyperparameters* (defaults filled in)'),
-    numberInput('hp_epochs', 'Epochs', v.defaults.epochs, false, '1–500'),
-    numberInput('hp_batch_size', 'Batch size', v.defaults.batchSize, false, '1–1024'),
-    numberInput('hp_learning_rate', 'Learning rate', v.defaults.learningRate, true, 'Above 0, at most 1'),
-    numberInput('hp_image_size', 'Image size (pixels)', v.defaults.imageSize, false, '8–512'),
+    numberInput('hp_epochs', 'Epochs', v.defaults.epochs, false, `${hp.epochs.min}–${hp.epochs.max}`),
+    numberInput('hp_batch_size', 'Batch size', v.defaults.batchSize, false, `${hp.batchSize.min}–${hp.batchSize.max}`),
+    numberInput('hp_learning_rate', 'Learning rate', v.defaults.learningRate, true, `Above 0, at most ${hp.learningRate.max}`),
+    numberInput('hp_image_size', 'Image size (pixels)', v.defaults.imageSize, false, `${hp.imageSize.min}–${hp.imageSize.max}`),
   );
   return modal({ callbackId: WIZARD_CALLBACK.dataset, title: 'Train a model', submit: 'Train', close: 'Cancel', blocks, privateMetadata: v.sessionId });
 }

@@ -4,6 +4,7 @@ import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
+  checkDetectorImageSize,
   checkLength,
   decideVersion,
   suggestLineageName,
@@ -103,7 +104,7 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
       throw new ValidationError(`A new version fine-tunes from ${latest.modelName}, a ${latest.task === 'detect' ? 'detector' : 'classifier'}: pick Retrain to train a ${task === 'detect' ? 'detector' : 'classifier'} from scratch`, 'task');
     }
     const hp = await getOrCreateHyperparameters(tx, req.hyperparameters);
-    if (task === 'detect') checkDetectorHyperparameters(hp.params as { imageSize: number });
+    if (task === 'detect') checkDetectorImageSize((hp.params as { imageSize: number }).imageSize);
     let dataset: Dataset;
     try {
       dataset = await tx.save(Dataset, tx.create(Dataset, { name: datasetName, lineageId: lineage.id, source: req.dataset.source, sourceUri: req.dataset.uri, status: 'pending', createdBy: req.requestedBy }));
@@ -137,11 +138,6 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
     });
     return { decision, training, dataset, lineageId: lineage.id };
   });
-}
-
-/** The detector's input is a multiple of its largest stride (16), at least 64 px (src/ml/train/detector). */
-function checkDetectorHyperparameters(hp: { imageSize: number }): void {
-  if (hp.imageSize < 64 || hp.imageSize % 16 !== 0) throw new ValidationError('A detector needs an image size that is a multiple of 16, from 64 to 512 (160 is the default)', 'hp_image_size');
 }
 
 /**

@@ -9,12 +9,15 @@ import {
   isModelTask,
   FIELD_LIMITS,
   generateDatasetName,
+  HYPERPARAMETER_KEYS,
+  hyperparameterProblem,
   lineageKey,
   suggestLineageName,
   trainingIdFor,
   uniqueDatasetName,
   usableModel,
   ValidationError,
+  type HyperparameterKey,
   type HyperparameterSet,
   type ModelTask,
   type VersionChoice,
@@ -166,25 +169,20 @@ export interface DatasetSubmission {
   slackChannel: string | null;
 }
 
-const HP_FIELDS = {
-  epochs: { block: 'hp_epochs', int: true, min: 1, max: 500 },
-  batchSize: { block: 'hp_batch_size', int: true, min: 1, max: 1024 },
-  learningRate: { block: 'hp_learning_rate', int: false, min: Number.MIN_VALUE, max: 1 },
-  imageSize: { block: 'hp_image_size', int: true, min: 8, max: 512 },
-} as const;
+const HP_BLOCKS: Record<HyperparameterKey, string> = { epochs: 'hp_epochs', batchSize: 'hp_batch_size', learningRate: 'hp_learning_rate', imageSize: 'hp_image_size' };
 
 function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; task: ModelTask; source: { source: 'upload' | 'url'; uri: string } | null; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const task: ModelTask = input.task == null || input.task === '' ? 'classify' : isModelTask(input.task) ? input.task : 'classify';
   if (input.task && !isModelTask(input.task)) errors.task = 'Pick Detector or Classifier';
-  const hp = { ...(task === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS) } as Record<string, number>;
-  for (const [key, f] of Object.entries(HP_FIELDS)) {
-    const raw = input.hyperparameters[key as keyof typeof HP_FIELDS];
+  const hp: HyperparameterSet = { ...(task === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS) };
+  for (const key of HYPERPARAMETER_KEYS) {
+    const raw = input.hyperparameters[key];
     if (raw === undefined || raw.trim() === '') continue;
     const n = Number(raw);
-    if (!Number.isFinite(n) || (f.int && !Number.isInteger(n)) || n < f.min || n > f.max) {
-      errors[f.block] = f.int ? `Enter a whole number from ${f.min} to ${f.max}` : `Enter a number above 0 and at most ${f.max}`;
-    } else hp[key] = n;
+    const problem = hyperparameterProblem(key, n);
+    if (problem) errors[HP_BLOCKS[key]] = problem;
+    else hp[key] = n;
   }
   const url = input.url?.trim();
   let source: { source: 'upload' | 'url'; uri: string } | null = null;
@@ -214,7 +212,7 @@ function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; 
   } else {
     errors.dataset_url = 'Upload the dataset JSON above or paste its https URL here';
   }
-  return { hp: hp as HyperparameterSet, task, source, errors };
+  return { hp, task, source, errors };
 }
 
 /** The last step: everything is validated, then the training is created in one transaction. */
@@ -243,7 +241,7 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
   } catch (e) {
     // Map the service's field names onto this step's blocks; earlier steps' problems say so.
     if (e instanceof ValidationError && !(e instanceof WizardFieldErrors)) {
-      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs', task: 'task', hp_image_size: 'hp_image_size' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
+      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs', task: 'task', imageSize: 'hp_image_size' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
       throw new WizardFieldErrors({ [block]: e.message });
     }
     throw e;

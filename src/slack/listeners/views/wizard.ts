@@ -5,7 +5,7 @@ import type { App, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../../../app/context.js';
 import type { WizardSession } from '../../../services/wizard-session-service.js';
-import { FIELD_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
+import { DETECTOR_IMAGE_SIZE, FIELD_LIMITS, HYPERPARAMETER_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
 import { JOBS } from '../../../services/ports/job-queue.js';
 import { slackUser } from '../../../services/audit.js';
 import { findModelSummary } from '../../../services/approval-service.js';
@@ -49,11 +49,19 @@ function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<str
   return null;
 }
 
+/** What the dataset step says about its fields' caps and ranges (all from domain/). */
+const DATASET_LIMITS = {
+  datasetName: FIELD_LIMITS.datasetName,
+  lineageName: FIELD_LIMITS.lineageName,
+  url: FIELD_LIMITS.url,
+  hyperparameters: { ...HYPERPARAMETER_LIMITS, detectorImageMultiple: DETECTOR_IMAGE_SIZE.multipleOf },
+};
+
 /** The next step's view; a guide image becomes an image block only once Assay could fetch it. */
 async function nextView(sessionId: string, next: NextStep, guideImages: GuideImageChecker) {
   return next.step === 'labels'
     ? labelsView({ sessionId, unlabeled: await checkGuideImages(next.unlabeled, guideImages), maxLength: FIELD_LIMITS.labelName })
-    : datasetView({ sessionId, ...next.dataset, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url } });
+    : datasetView({ sessionId, ...next.dataset, limits: DATASET_LIMITS });
 }
 
 /** files.info is the authority on the file (the submitted payload is the client's word). */
