@@ -5,7 +5,7 @@ import type { App, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../../../app/context.js';
 import type { WizardSession } from '../../../services/wizard-session-service.js';
-import { DETECTOR_IMAGE_SIZE, FIELD_LIMITS, HYPERPARAMETER_LIMITS, ValidationError, type VersionChoice } from '../../../domain/index.js';
+import { DETECTOR_IMAGE_SIZE, FIELD_LIMITS, HYPERPARAMETER_LIMITS, ValidationError } from '../../../domain/index.js';
 import { JOBS } from '../../../services/ports/job-queue.js';
 import { slackUser } from '../../../services/audit.js';
 import { findModelSummary } from '../../../services/approval-service.js';
@@ -20,29 +20,23 @@ import {
 } from '../../../services/wizard-flow-service.js';
 import { getOpenWizardSession } from '../../../services/wizard-session-service.js';
 import { checkGuideImages, guideImageChecker, type GuideImageChecker } from '../../../services/guide-image-service.js';
-import { datasetView, doneView, labelsView, optionsView, WIZARD_CALLBACK } from '../../../../views/wizard.js';
+import { datasetView, doneView, labelsView, optionsView, WIZARD_BLOCK, WIZARD_CALLBACK } from '../../../../views/wizard.js';
+import { blockFor, parseDatasetState, parseKitsState, parseLabelsState, parseOptionsState } from '../../wizard-state.js';
 import { explain, type SlackDeps } from '../deps.js';
 
-type Values = ViewOutput['state']['values'];
 const FILES_INFO_BUDGET_MS = 2000;
 type Ack = (response?: Record<string, unknown>) => Promise<void>;
 
-const selected = (values: Values, block: string): string[] => {
-  const a = values[block] ? Object.values(values[block]!)[0] : undefined;
-  return (a?.selected_options ?? []).map((o) => o.value);
-};
-const text = (values: Values, block: string): string | undefined => {
-  const a = values[block] ? Object.values(values[block]!)[0] : undefined;
-  return a?.value ?? undefined;
-};
-
-/** The block the error belongs to, if it is one of this view's input blocks. */
+/** Field errors under their blocks, when the block is one of this view's inputs (else under `fallback`). */
 function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<string, string> | null {
   const inputs = new Set(view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id as string));
-  const pick = (field: string | undefined) => (field && inputs.has(field) ? field : inputs.has(fallback) ? fallback : [...inputs][0]!);
+  const pick = (field: string | undefined) => {
+    const block = field === undefined ? undefined : blockFor(field);
+    return block && inputs.has(block) ? block : inputs.has(fallback) ? fallback : [...inputs][0]!;
+  };
   if (err instanceof WizardFieldErrors) {
     const out: Record<string, string> = {};
-    for (const [f, m] of Object.entries(err.fields)) out[pick(f)] = out[pick(f)] ? `${out[pick(f)]}; ${m}` : m;
+    for (const [f, m] of Object.entries(err.fields)) out[pick(f)] = out[pick(f)] ? `${out[pick(f)]}; ${m}` : m!;
     return out;
   }
   if (err instanceof ValidationError) return { [pick(err.field)]: err.message };
@@ -65,18 +59,16 @@ async function nextView(sessionId: string, next: NextStep, guideImages: GuideIma
 }
 
 /** files.info is the authority on the file (the submitted payload is the client's word). */
-async function describeFile(client: WebClient, values: Values): Promise<UploadedDatasetFile | null> {
-  const files = (values.dataset_file?.file as { files?: { id: string }[] } | undefined)?.files ?? [];
-  if (files.length === 0) return null;
-  if (files.length > 1) throw new WizardFieldErrors({ dataset_file: 'Upload one JSON file' });
+async function describeFile(client: WebClient, fileId: string | null): Promise<UploadedDatasetFile | null> {
+  if (!fileId) return null;
   // The submit must be acked within 3 s: a slow files.info becomes a "try again" field error.
   let timer: NodeJS.Timeout | undefined;
   const slow = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WizardFieldErrors({ dataset_file: 'Slack took too long to describe this file: press Train again' })), FILES_INFO_BUDGET_MS);
+    timer = setTimeout(() => reject(new WizardFieldErrors({ uploadedFile: 'Slack took too long to describe this file: press Train again' })), FILES_INFO_BUDGET_MS);
   });
-  const r = await Promise.race([client.files.info({ file: files[0]!.id }), slow]).finally(() => clearTimeout(timer));
+  const r = await Promise.race([client.files.info({ file: fileId }), slow]).finally(() => clearTimeout(timer));
   const f = r.file;
-  if (!f?.id || !f.url_private_download) throw new WizardFieldErrors({ dataset_file: 'Slack could not give us that file: upload it again' });
+  if (!f?.id || !f.url_private_download) throw new WizardFieldErrors({ uploadedFile: 'Slack could not give us that file: upload it again' });
   return { id: f.id, name: f.name ?? '', size: Number(f.size ?? 0), mimetype: f.mimetype ?? null, urlPrivateDownload: f.url_private_download };
 }
 
@@ -114,22 +106,21 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
 
   app.view(WIZARD_CALLBACK.kits, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
-      const { options } = await submitKits(m(), s, selected(view.state.values, 'kits'), ttl);
+      const { options } = await submitKits(m(), s, parseKitsState(view.state.values).kitIds, ttl);
       await ack({ response_action: 'update', view: optionsView({ sessionId: s.id, options }) });
-    }, 'kits');
+    }, WIZARD_BLOCK.kits);
   });
 
   app.view(WIZARD_CALLBACK.options, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
-      const next = await submitOptions(m(), s, selected(view.state.values, 'options'), ttl);
+      const next = await submitOptions(m(), s, parseOptionsState(view.state.values).optionUids, ttl);
       await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
-    }, 'options');
+    }, WIZARD_BLOCK.options);
   });
 
   app.view(WIZARD_CALLBACK.labels, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
-      const labels: Record<string, string> = {};
-      for (const block of Object.keys(view.state.values)) if (block.startsWith('label:')) labels[block.slice(6)] = text(view.state.values, block) ?? '';
+      const { labels } = parseLabelsState(view.state.values);
       const next = await submitLabels(m(), s, labels, slackUser(body.user.id), ttl);
       await ack({ response_action: 'update', view: await nextView(s.id, next, guideImages) });
     }, 'labels');
@@ -137,26 +128,9 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
 
   app.view(WIZARD_CALLBACK.dataset, async ({ ack, body, view }) => {
     await withSession(view, body.user.id, ack as Ack, async (s) => {
-      const v = view.state.values;
-      const file = await describeFile(deps.client, v);
-      const choice = v.version_choice ? (Object.values(v.version_choice)[0]?.selected_option?.value as VersionChoice | undefined) : undefined;
-      const created = await submitDataset(
-        m(),
-        s,
-        {
-          datasetName: text(v, 'dataset_name') ?? '',
-          lineageName: text(v, 'lineage_name') ?? null,
-          file,
-          url: text(v, 'dataset_url') ?? null,
-          hyperparameters: { epochs: text(v, 'hp_epochs'), batchSize: text(v, 'hp_batch_size'), learningRate: text(v, 'hp_learning_rate'), imageSize: text(v, 'hp_image_size') },
-          versionChoice: choice,
-          task: v.task ? (Object.values(v.task)[0]?.selected_option?.value ?? null) : null,
-          requestedBy: body.user.id,
-          slackChannel: s.channelId,
-        },
-        slackUser(body.user.id),
-        ttl,
-      );
+      const { uploadedFileId, ...fields } = parseDatasetState(view.state.values);
+      const file = await describeFile(deps.client, uploadedFileId);
+      const created = await submitDataset(m(), s, { ...fields, uploadedFile: file, requestedBy: body.user.id, slackChannel: s.channelId }, slackUser(body.user.id), ttl);
       if (created.decision.action === 'skip' || !created.training || !created.dataset) {
         const existing = created.decision.existingModelId ? await findModelSummary(m(), created.decision.existingModelId) : null;
         await ack({ response_action: 'update', view: doneView({ trainingId: null, channel: s.channelId, skipped: existing?.modelName ?? 'the existing model' }) });
@@ -164,6 +138,6 @@ export function registerWizardViews(app: App, deps: SlackDeps): void {
       }
       await ack({ response_action: 'update', view: doneView({ trainingId: created.training.uid, channel: s.channelId }) });
       await afterCreate(ctx, deps, s, created.training.uid, created.dataset.id, file);
-    }, 'dataset_name');
+    }, WIZARD_BLOCK.datasetName);
   });
 }
