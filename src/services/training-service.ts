@@ -25,6 +25,7 @@ import { getOrCreateHyperparameters } from './hyperparameter-service.js';
 import { findLineageForOptions, findOrCreateLineage } from './lineage-service.js';
 import { latestModel } from './model-service.js';
 import { transition } from './transitions.js';
+import { JOBS, type DatasetValidateData, type JobQueue } from './ports/job-queue.js';
 
 export interface TrainingRequest {
   kitIds: string[];
@@ -138,6 +139,15 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
     });
     return { decision, training, dataset, lineageId: lineage.id };
   });
+}
+
+/**
+ * Queues a new training's first job, the dataset's validation (after the wizard has answered).
+ * An uploaded file's URL travels in the job; the bot token that fetches it never does.
+ */
+export async function startDatasetValidation(queue: JobQueue, job: { datasetId: string; trainingUid: string; uploadUrl: string | null }): Promise<void> {
+  const data: DatasetValidateData = { datasetId: job.datasetId, trainingUid: job.trainingUid, ...(job.uploadUrl ? { upload: { url: job.uploadUrl } } : {}) };
+  await queue.now(JOBS.datasetValidate, data);
 }
 
 /**

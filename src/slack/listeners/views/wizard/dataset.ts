@@ -2,7 +2,7 @@
 // modal says so; posting the training's home message and queueing validation come after the ack.
 import type { WebClient } from '@slack/web-api';
 import type { WizardSession } from '../../../../services/wizard-session-service.js';
-import { JOBS } from '../../../../services/ports/job-queue.js';
+import { startDatasetValidation } from '../../../../services/training-service.js';
 import { slackUser } from '../../../../services/audit.js';
 import { findModelSummary } from '../../../../services/approval-service.js';
 import { submitDataset, WizardFieldErrors, type UploadedDatasetFile } from '../../../../services/wizard-flow-service.js';
@@ -30,7 +30,7 @@ async function describeFile(client: WebClient, fileId: string | null): Promise<U
 async function afterCreate(deps: WizardDeps, session: WizardSession, trainingUid: string, datasetId: string, upload: UploadedDatasetFile | null): Promise<void> {
   const { ctx } = deps;
   try {
-    await ctx.queue.now(JOBS.datasetValidate, { datasetId, trainingUid, ...(upload ? { upload: { url: upload.urlPrivateDownload } } : {}) });
+    await startDatasetValidation(ctx.queue, { datasetId, trainingUid, uploadUrl: upload?.urlPrivateDownload ?? null });
   } catch (err) {
     ctx.logger.error({ err: (err as Error).message, trainingUid }, 'could not queue dataset validation');
   }
