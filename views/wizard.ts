@@ -5,6 +5,24 @@ import { context, divider, escapeMrkdwn, input, LIMITS, modal, nameWithId, optio
 
 export const WIZARD_CALLBACK = { kits: 'wizard_kits', options: 'wizard_options', labels: 'wizard_labels', dataset: 'wizard_dataset' } as const;
 export const KIT_SEARCH_ACTION = 'wizard_kit_search';
+/** The input blocks' ids: Slack returns each value (and shows each field error) under these. */
+export const WIZARD_BLOCK = {
+  kits: 'kits',
+  options: 'options',
+  /** One label block per option: `label:<option uid>`. */
+  labelPrefix: 'label:',
+  lineageName: 'lineage_name',
+  datasetName: 'dataset_name',
+  datasetFile: 'dataset_file',
+  datasetUrl: 'dataset_url',
+  versionChoice: 'version_choice',
+  task: 'task',
+  epochs: 'hp_epochs',
+  batchSize: 'hp_batch_size',
+  learningRate: 'hp_learning_rate',
+  imageSize: 'hp_image_size',
+} as const;
+const B = WIZARD_BLOCK;
 
 export interface KitItem {
   id: string;
@@ -31,7 +49,7 @@ export function kitsView(input_: { sessionId: string; kits: KitItem[]; total: nu
       };
   const blocks: KnownBlock[] = [
     section('*Step 1 of 4 — Kits.* Only kits with selectable AI options are listed. Kits that share the same options share one model lineage.'),
-    input('kits', 'Kits', element, { hint: input_.external ? `${input_.total} kits: search by name or kit id.` : undefined }),
+    input(B.kits, 'Kits', element, { hint: input_.external ? `${input_.total} kits: search by name or kit id.` : undefined }),
   ];
   return modal({ callbackId: WIZARD_CALLBACK.kits, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
 }
@@ -56,10 +74,10 @@ export function optionsView(input_: { sessionId: string; options: OptionItem[] }
     .map((o) => option(optionLabel(o), o.uid, `${o.labelName ? `label ${o.labelName}` : 'needs a label name'} · in ${o.kits.map((k) => k.kitName).join(', ')}`));
   const blocks: KnownBlock[] = [
     section('*Step 2 of 4 — AI options.* The selectable options of the picked kits; each shows which kits have it.'),
-    input('options', 'AI options to train on', { type: 'checkboxes', action_id: 'options', options: opts.slice(0, 10) }),
+    input(B.options, 'AI options to train on', { type: 'checkboxes', action_id: 'options', options: opts.slice(0, 10) }),
   ];
   // Checkboxes hold 10 options; bigger option sets switch to a multi-select.
-  if (opts.length > 10) blocks[1] = input('options', 'AI options to train on', { type: 'multi_static_select', action_id: 'options', placeholder: plain('Pick options'), options: opts });
+  if (opts.length > 10) blocks[1] = input(B.options, 'AI options to train on', { type: 'multi_static_select', action_id: 'options', placeholder: plain('Pick options'), options: opts });
   const byKit = new Map<string, string[]>();
   for (const o of input_.options) for (const k of o.kits) byKit.set(k.kitName, [...(byKit.get(k.kitName) ?? []), optionTitle(o)]);
   blocks.push(divider(), ...[...byKit].slice(0, 20).map(([kit, names]) => context(`*${escapeMrkdwn(kit)}*: ${names.map(escapeMrkdwn).join(', ')}`)));
@@ -76,9 +94,18 @@ export function labelsView(input_: { sessionId: string; unlabeled: OptionItem[];
       // Slack could not show it (or we could not check it): a link still lets people look.
       blocks.push(context(`Guide image for ${escapeMrkdwn(optionTitle(o))}: <${escapeMrkdwn(o.exampleImageUrl)}|open it>`));
     }
-    blocks.push(input(`label:${o.uid}`, `Label name for ${optionTitle(o)} (${o.name})`, { type: 'plain_text_input', action_id: 'label', max_length: input_.maxLength, placeholder: plain('e.g. red light') }, { hint: `Up to ${input_.maxLength} letters, digits, spaces, "_", "." or "-".` }));
+    blocks.push(input(`${B.labelPrefix}${o.uid}`, `Label name for ${optionTitle(o)} (${o.name})`, { type: 'plain_text_input', action_id: 'label', max_length: input_.maxLength, placeholder: plain('e.g. red light') }, { hint: `Up to ${input_.maxLength} letters, digits, spaces, "_", "." or "-".` }));
   }
   return modal({ callbackId: WIZARD_CALLBACK.labels, title: 'Train a model', submit: 'Next', close: 'Cancel', blocks, privateMetadata: input_.sessionId });
+}
+
+export interface HyperparameterRanges {
+  epochs: { min: number; max: number };
+  batchSize: { min: number; max: number };
+  learningRate: { max: number };
+  imageSize: { min: number; max: number };
+  /** A detector's image size is a multiple of this. */
+  detectorImageMultiple: number;
 }
 
 export interface DatasetViewInput {
@@ -89,28 +116,29 @@ export interface DatasetViewInput {
   /** The task selected at first. */
   task: 'detect' | 'classify';
   defaults: { epochs: number; batchSize: number; learningRate: number; imageSize: number };
-  /** Caps of the typed fields (src/domain/limits.ts), said in the modal. */
-  limits: { datasetName: number; lineageName: number; url: number };
+  /** Caps of the typed fields (src/domain/limits.ts) and hyperparameter ranges (src/domain/hyperparameters.ts), said in the modal. */
+  limits: { datasetName: number; lineageName: number; url: number; hyperparameters: HyperparameterRanges };
 }
 
 const numberInput = (blockId: string, label: string, value: number, decimal: boolean, hint: string) =>
   input(blockId, label, { type: 'number_input', action_id: 'value', is_decimal_allowed: decimal, initial_value: String(value) }, { hint });
 
 export function datasetView(v: DatasetViewInput): ModalView {
+  const hp = v.limits.hyperparameters;
   const blocks: KnownBlock[] = [
     section('*Step 4 of 4 — Dataset and version.* Nothing is created until you press *Train*.'),
     v.lineage.isNew
-      ? input('lineage_name', 'Model name', { type: 'plain_text_input', action_id: 'value', initial_value: v.lineage.name, max_length: v.limits.lineageName }, { hint: `Say what the model detects (every kit with these options uses it). Models are named <name>_${v.lineage.trainingId}_v<version>. Lowercase letters, digits and "_"; up to ${v.limits.lineageName} characters.` })
+      ? input(B.lineageName, 'Model name', { type: 'plain_text_input', action_id: 'value', initial_value: v.lineage.name, max_length: v.limits.lineageName }, { hint: `Say what the model detects (every kit with these options uses it). Models are named <name>_${v.lineage.trainingId}_v<version>. Lowercase letters, digits and "_"; up to ${v.limits.lineageName} characters.` })
       : context(`Model: *${escapeMrkdwn(v.lineage.name)}* (${v.lineage.trainingId}), shared by every kit with these options.`),
-    input('dataset_name', 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: v.limits.datasetName }, { hint: `Lowercase letters, digits, "_", "." and "-"; up to ${v.limits.datasetName} characters.` }),
-    input('dataset_file', 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
-    input('dataset_url', '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: `https only, up to ${v.limits.url} characters. Use a link for datasets over 10 MB.` }),
+    input(B.datasetName, 'Dataset name', { type: 'plain_text_input', action_id: 'value', initial_value: v.datasetName, max_length: v.limits.datasetName }, { hint: `Lowercase letters, digits, "_", "." and "-"; up to ${v.limits.datasetName} characters.` }),
+    input(B.datasetFile, 'Dataset file (COCO JSON, up to 10 MB)', { type: 'file_input', action_id: 'file', filetypes: ['json'], max_files: 1 }, { optional: true }),
+    input(B.datasetUrl, '…or dataset URL', { type: 'url_text_input', action_id: 'value', placeholder: plain('https://…/annotations.json') }, { optional: true, hint: `https only, up to ${v.limits.url} characters. Use a link for datasets over 10 MB.` }),
   ];
   if (v.latest) {
     const name = `*${escapeMrkdwn(v.latest.modelName)}* (v${v.latest.modelVersion}, ${v.latest.status})`;
     blocks.push(
       section(`This set of options already has a model: ${name}.`),
-      input('version_choice', 'What should this training do?', {
+      input(B.versionChoice, 'What should this training do?', {
         type: 'radio_buttons',
         action_id: 'value',
         options: [
@@ -128,17 +156,17 @@ export function datasetView(v: DatasetViewInput): ModalView {
     { text: mr('*Classifier*'), description: plain('Reads each annotated box crop. Judged by accuracy.', 75), value: 'classify' },
   ];
   blocks.push(
-    input('task', 'What should the model do?', { type: 'radio_buttons', action_id: 'value', options: taskOptions, initial_option: taskOptions.find((o) => o.value === v.task) }, {
-      hint: 'The hyperparameters below are filled in for the task picked first; a detector needs an image size that is a multiple of 16.',
+    input(B.task, 'What should the model do?', { type: 'radio_buttons', action_id: 'value', options: taskOptions, initial_option: taskOptions.find((o) => o.value === v.task) }, {
+      hint: `The hyperparameters below are filled in for the task picked first; a detector needs an image size that is a multiple of ${hp.detectorImageMultiple}.`,
     }),
   );
   blocks.push(
     divider(),
     section('*Hyperparameters* (defaults filled in)'),
-    numberInput('hp_epochs', 'Epochs', v.defaults.epochs, false, '1–500'),
-    numberInput('hp_batch_size', 'Batch size', v.defaults.batchSize, false, '1–1024'),
-    numberInput('hp_learning_rate', 'Learning rate', v.defaults.learningRate, true, 'Above 0, at most 1'),
-    numberInput('hp_image_size', 'Image size (pixels)', v.defaults.imageSize, false, '8–512'),
+    numberInput(B.epochs, 'Epochs', v.defaults.epochs, false, `${hp.epochs.min}–${hp.epochs.max}`),
+    numberInput(B.batchSize, 'Batch size', v.defaults.batchSize, false, `${hp.batchSize.min}–${hp.batchSize.max}`),
+    numberInput(B.learningRate, 'Learning rate', v.defaults.learningRate, true, `Above 0, at most ${hp.learningRate.max}`),
+    numberInput(B.imageSize, 'Image size (pixels)', v.defaults.imageSize, false, `${hp.imageSize.min}–${hp.imageSize.max}`),
   );
   return modal({ callbackId: WIZARD_CALLBACK.dataset, title: 'Train a model', submit: 'Train', close: 'Cancel', blocks, privateMetadata: v.sessionId });
 }

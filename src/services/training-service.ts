@@ -4,6 +4,7 @@ import { isUuid } from '../domain/ids.js';
 import type { EntityManager } from 'typeorm';
 import { AiOption, Dataset, ModelTraining, TestType } from '../db/entities/index.js';
 import {
+  checkDetectorImageSize,
   checkLength,
   decideVersion,
   suggestLineageName,
@@ -24,6 +25,7 @@ import { getOrCreateHyperparameters } from './hyperparameter-service.js';
 import { findLineageForOptions, findOrCreateLineage } from './lineage-service.js';
 import { latestModel } from './model-service.js';
 import { transition } from './transitions.js';
+import { JOBS, type DatasetValidateData, type JobQueue } from './ports/job-queue.js';
 
 export interface TrainingRequest {
   kitIds: string[];
@@ -103,7 +105,7 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
       throw new ValidationError(`A new version fine-tunes from ${latest.modelName}, a ${latest.task === 'detect' ? 'detector' : 'classifier'}: pick Retrain to train a ${task === 'detect' ? 'detector' : 'classifier'} from scratch`, 'task');
     }
     const hp = await getOrCreateHyperparameters(tx, req.hyperparameters);
-    if (task === 'detect') checkDetectorHyperparameters(hp.params as { imageSize: number });
+    if (task === 'detect') checkDetectorImageSize((hp.params as { imageSize: number }).imageSize);
     let dataset: Dataset;
     try {
       dataset = await tx.save(Dataset, tx.create(Dataset, { name: datasetName, lineageId: lineage.id, source: req.dataset.source, sourceUri: req.dataset.uri, status: 'pending', createdBy: req.requestedBy }));
@@ -139,9 +141,13 @@ export async function createTraining(manager: EntityManager, req: TrainingReques
   });
 }
 
-/** The detector's input is a multiple of its largest stride (16), at least 64 px (src/ml/train/detector). */
-function checkDetectorHyperparameters(hp: { imageSize: number }): void {
-  if (hp.imageSize < 64 || hp.imageSize % 16 !== 0) throw new ValidationError('A detector needs an image size that is a multiple of 16, from 64 to 512 (160 is the default)', 'hp_image_size');
+/**
+ * Queues a new training's first job, the dataset's validation (after the wizard has answered).
+ * An uploaded file's URL travels in the job; the bot token that fetches it never does.
+ */
+export async function startDatasetValidation(queue: JobQueue, job: { datasetId: string; trainingUid: string; uploadUrl: string | null }): Promise<void> {
+  const data: DatasetValidateData = { datasetId: job.datasetId, trainingUid: job.trainingUid, ...(job.uploadUrl ? { upload: { url: job.uploadUrl } } : {}) };
+  await queue.now(JOBS.datasetValidate, data);
 }
 
 /**

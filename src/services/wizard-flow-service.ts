@@ -1,6 +1,7 @@
-// The training wizard's steps as plain service calls: each validates one modal step, saves
-// the session and says what the next step shows. Errors are ValidationErrors whose `field`
-// is the modal block to show them under. Nothing but label names is written before the end.
+// The training wizard's steps as plain service calls: each validates one step, saves the
+// session and says what the next step shows. Errors name the wizard's fields in domain words
+// (`WizardField`); the Slack adapter knows which block shows each. Nothing but label names is
+// written before the end.
 import type { EntityManager } from 'typeorm';
 import type { WizardSession } from '../db/entities/index.js';
 import {
@@ -9,12 +10,15 @@ import {
   isModelTask,
   FIELD_LIMITS,
   generateDatasetName,
+  HYPERPARAMETER_KEYS,
+  hyperparameterProblem,
   lineageKey,
   suggestLineageName,
   trainingIdFor,
   uniqueDatasetName,
   usableModel,
   ValidationError,
+  type HyperparameterKey,
   type HyperparameterSet,
   type ModelTask,
   type VersionChoice,
@@ -31,9 +35,26 @@ export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 /** Above this many kits the wizard searches on the server (static selects hold 100). */
 export const STATIC_KIT_LIMIT = 100;
 
-/** Several problems at once, each under its own block. */
+/** The wizard's fields, named for what they hold; `labels.<option uid>` is one option's label name. */
+export type WizardField =
+  | 'kitIds'
+  | 'optionUids'
+  | `labels.${string}`
+  | 'datasetName'
+  | 'lineageName'
+  | 'uploadedFile'
+  | 'datasetUrl'
+  | 'versionChoice'
+  | 'task'
+  | HyperparameterKey
+  /** The hyperparameter set as a whole (shown with the first of them). */
+  | 'hyperparameters';
+
+export const labelField = (optionUid: string): WizardField => `labels.${optionUid}`;
+
+/** Several problems at once, each under its own field. */
 export class WizardFieldErrors extends ValidationError {
-  constructor(readonly fields: Record<string, string>) {
+  constructor(readonly fields: Partial<Record<WizardField, string>>) {
     super(Object.values(fields).join('; '), Object.keys(fields)[0]);
   }
 }
@@ -53,11 +74,11 @@ export async function searchKits(manager: EntityManager, query: string): Promise
 
 export async function submitKits(manager: EntityManager, session: WizardSession, kitIds: string[], ttl: number): Promise<{ options: OptionChoice[]; kits: KitSummary[] }> {
   const ids = [...new Set(kitIds)];
-  if (ids.length === 0) throw new ValidationError('Pick at least one kit', 'kits');
+  if (ids.length === 0) throw new ValidationError('Pick at least one kit', 'kitIds');
   const options = await selectableOptionsForKits(manager, ids);
   const withOptions = new Set(options.flatMap((o) => o.kits.map((k) => k.id)));
   const bad = ids.filter((id) => !withOptions.has(id));
-  if (bad.length) throw new ValidationError('Some picked kits have no selectable AI options (or were archived): pick others', 'kits');
+  if (bad.length) throw new ValidationError('Some picked kits have no selectable AI options (or were archived): pick others', 'kitIds');
   await advanceWizardSession(manager, session, 'options', { kitIds: ids, optionUids: [] }, ttl);
   const kits = options.flatMap((o) => o.kits).filter((k, i, all) => all.findIndex((x) => x.id === k.id) === i);
   return { options, kits: kits.map((k) => ({ id: k.id, kitId: '', kitName: k.kitName, selectableOptions: 0 })) };
@@ -71,9 +92,9 @@ export type NextStep = { step: 'labels'; unlabeled: OptionChoice[] } | { step: '
 
 export async function submitOptions(manager: EntityManager, session: WizardSession, optionUids: string[], ttl: number, now = new Date()): Promise<NextStep> {
   const uids = [...new Set(optionUids)];
-  if (uids.length === 0) throw new ValidationError('Pick at least one AI option', 'options');
+  if (uids.length === 0) throw new ValidationError('Pick at least one AI option', 'optionUids');
   const choices = await optionStep(manager, session);
-  if (uids.some((u) => !choices.some((c) => c.uid === u))) throw new ValidationError('Some picked options are not selectable for these kits any more: pick again', 'options');
+  if (uids.some((u) => !choices.some((c) => c.uid === u))) throw new ValidationError('Some picked options are not selectable for these kits any more: pick again', 'optionUids');
   await advanceWizardSession(manager, session, 'labels', { optionUids: uids }, ttl);
   return nextAfterOptions(manager, session, now);
 }
@@ -88,13 +109,13 @@ async function nextAfterOptions(manager: EntityManager, session: WizardSession, 
 /** Saves the label names (for everyone) in one transaction; any clash fails them all. */
 export async function submitLabels(manager: EntityManager, session: WizardSession, labels: Record<string, string>, actor: Actor, ttl: number, now = new Date()): Promise<NextStep> {
   const picked = stateOf(session).optionUids ?? [];
-  const errors: Record<string, string> = {};
+  const errors: Partial<Record<WizardField, string>> = {};
   const seen = new Map<string, string>();
   for (const [uid, raw] of Object.entries(labels)) {
     if (!picked.includes(uid)) continue;
     const label = raw.trim();
-    if (!label) errors[`label:${uid}`] = 'Give this option a label name';
-    else if (seen.has(label.toLowerCase())) errors[`label:${uid}`] = `"${label}" is already used for another option in this form`;
+    if (!label) errors[labelField(uid)] = 'Give this option a label name';
+    else if (seen.has(label.toLowerCase())) errors[labelField(uid)] = `"${label}" is already used for another option in this form`;
     else seen.set(label.toLowerCase(), uid);
   }
   if (Object.keys(errors).length) throw new WizardFieldErrors(errors);
@@ -104,7 +125,7 @@ export async function submitLabels(manager: EntityManager, session: WizardSessio
       try {
         await setLabelName(tx, uid, label, actor);
       } catch (e) {
-        if (e instanceof ValidationError) errors[`label:${uid}`] = e.message;
+        if (e instanceof ValidationError) errors[labelField(uid)] = e.message;
         else throw e;
       }
     }
@@ -156,9 +177,10 @@ export interface DatasetSubmission {
   datasetName: string;
   /** The name of a new lineage (the wizard shows it only when the options have none yet). */
   lineageName?: string | null;
-  file?: UploadedDatasetFile | null;
-  url?: string | null;
-  hyperparameters: Record<'epochs' | 'batchSize' | 'learningRate' | 'imageSize', string | undefined>;
+  uploadedFile?: UploadedDatasetFile | null;
+  datasetUrl?: string | null;
+  /** As typed (blank: the task's default). */
+  hyperparameters: Partial<Record<HyperparameterKey, string>>;
   versionChoice?: VersionChoice;
   /** The wizard's task radio; absent (older clients): a classifier, as before tasks existed. */
   task?: string | null;
@@ -166,41 +188,37 @@ export interface DatasetSubmission {
   slackChannel: string | null;
 }
 
-const HP_FIELDS = {
-  epochs: { block: 'hp_epochs', int: true, min: 1, max: 500 },
-  batchSize: { block: 'hp_batch_size', int: true, min: 1, max: 1024 },
-  learningRate: { block: 'hp_learning_rate', int: false, min: Number.MIN_VALUE, max: 1 },
-  imageSize: { block: 'hp_image_size', int: true, min: 8, max: 512 },
-} as const;
+type DatasetChecked = { hp: HyperparameterSet; task: ModelTask; source: { source: 'upload' | 'url'; uri: string } | null; errors: Partial<Record<WizardField, string>> };
 
-function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; task: ModelTask; source: { source: 'upload' | 'url'; uri: string } | null; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+/** The dataset step's own checks (no database): hyperparameter ranges, task, file or URL. */
+export function checkDatasetFields(input: DatasetSubmission): DatasetChecked {
+  const errors: Partial<Record<WizardField, string>> = {};
   const task: ModelTask = input.task == null || input.task === '' ? 'classify' : isModelTask(input.task) ? input.task : 'classify';
   if (input.task && !isModelTask(input.task)) errors.task = 'Pick Detector or Classifier';
-  const hp = { ...(task === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS) } as Record<string, number>;
-  for (const [key, f] of Object.entries(HP_FIELDS)) {
-    const raw = input.hyperparameters[key as keyof typeof HP_FIELDS];
+  const hp: HyperparameterSet = { ...(task === 'detect' ? DEFAULT_DETECTOR_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS) };
+  for (const key of HYPERPARAMETER_KEYS) {
+    const raw = input.hyperparameters[key];
     if (raw === undefined || raw.trim() === '') continue;
     const n = Number(raw);
-    if (!Number.isFinite(n) || (f.int && !Number.isInteger(n)) || n < f.min || n > f.max) {
-      errors[f.block] = f.int ? `Enter a whole number from ${f.min} to ${f.max}` : `Enter a number above 0 and at most ${f.max}`;
-    } else hp[key] = n;
+    const problem = hyperparameterProblem(key, n);
+    if (problem) errors[key] = problem;
+    else hp[key] = n;
   }
-  const url = input.url?.trim();
+  const url = input.datasetUrl?.trim();
   let source: { source: 'upload' | 'url'; uri: string } | null = null;
-  if (input.file && url) {
-    errors.dataset_url = 'Give either an uploaded file or a URL, not both';
-  } else if (input.file) {
-    const f = input.file;
+  if (input.uploadedFile && url) {
+    errors.datasetUrl = 'Give either an uploaded file or a URL, not both';
+  } else if (input.uploadedFile) {
+    const f = input.uploadedFile;
     const isJson = /\.json$/i.test(f.name) || /json/i.test(f.mimetype ?? '');
     if (f.size > MAX_UPLOAD_BYTES) {
       const mb = (f.size / 1024 / 1024).toFixed(1);
-      errors.dataset_file = `${f.name} is ${mb} MB; Slack uploads stop at 10 MB. Remove it and give the dataset's https URL below.`;
-      errors.dataset_url = 'Datasets over 10 MB come as a link: paste its https URL here';
-    } else if (!isJson) errors.dataset_file = `${f.name} is not a JSON file: upload the COCO annotations (.json)`;
+      errors.uploadedFile = `${f.name} is ${mb} MB; Slack uploads stop at 10 MB. Remove it and give the dataset's https URL below.`;
+      errors.datasetUrl = 'Datasets over 10 MB come as a link: paste its https URL here';
+    } else if (!isJson) errors.uploadedFile = `${f.name} is not a JSON file: upload the COCO annotations (.json)`;
     else source = { source: 'upload', uri: f.urlPrivateDownload };
   } else if (url && url.length > FIELD_LIMITS.url) {
-    errors.dataset_url = `A dataset URL can be at most ${FIELD_LIMITS.url} characters`;
+    errors.datasetUrl = `A dataset URL can be at most ${FIELD_LIMITS.url} characters`;
   } else if (url) {
     let ok = false;
     try {
@@ -209,13 +227,23 @@ function checkDatasetFields(input: DatasetSubmission): { hp: HyperparameterSet; 
     } catch {
       ok = false;
     }
-    if (!ok) errors.dataset_url = 'Enter a URL starting with https://';
+    if (!ok) errors.datasetUrl = 'Enter a URL starting with https://';
     else source = { source: 'url', uri: url };
   } else {
-    errors.dataset_url = 'Upload the dataset JSON above or paste its https URL here';
+    errors.datasetUrl = 'Upload the dataset JSON above or paste its https URL here';
   }
-  return { hp: hp as HyperparameterSet, task, source, errors };
+  return { hp, task, source, errors };
 }
+
+const TRAINING_FIELDS: Record<string, WizardField> = {
+  dataset_name: 'datasetName',
+  lineage_name: 'lineageName',
+  dataset_url: 'datasetUrl',
+  version_choice: 'versionChoice',
+  hyperparameters: 'hyperparameters',
+  task: 'task',
+  imageSize: 'imageSize',
+};
 
 /** The last step: everything is validated, then the training is created in one transaction. */
 export async function submitDataset(manager: EntityManager, session: WizardSession, input: DatasetSubmission, actor: Actor, ttl: number): Promise<TrainingCreated> {
@@ -241,10 +269,9 @@ export async function submitDataset(manager: EntityManager, session: WizardSessi
       actor,
     );
   } catch (e) {
-    // Map the service's field names onto this step's blocks; earlier steps' problems say so.
+    // The training service's field names as this step's fields; the rest shows under the dataset name.
     if (e instanceof ValidationError && !(e instanceof WizardFieldErrors)) {
-      const block = ({ dataset_name: 'dataset_name', lineage_name: 'lineage_name', dataset_url: 'dataset_url', version_choice: 'version_choice', hyperparameters: 'hp_epochs', task: 'task', hp_image_size: 'hp_image_size' } as Record<string, string>)[e.field ?? ''] ?? 'dataset_name';
-      throw new WizardFieldErrors({ [block]: e.message });
+      throw new WizardFieldErrors({ [TRAINING_FIELDS[e.field ?? ''] ?? 'datasetName']: e.message });
     }
     throw e;
   }

@@ -6,7 +6,7 @@ import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { blockAction, interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
 import { Approval, AiOption, Model, ModelTraining } from '../../src/db/entities/index.js';
-import { FIELD_LIMITS, validateDatasetName, ValidationError } from '../../src/domain/index.js';
+import { DETECTOR_IMAGE_SIZE, FIELD_LIMITS, HYPERPARAMETER_LIMITS, validateDatasetName, ValidationError } from '../../src/domain/index.js';
 import { setLabelName, kitsWithSelectableOptions } from '../../src/services/catalog-service.js';
 import { createTraining } from '../../src/services/training-service.js';
 import { createModelVersion } from '../../src/services/model-service.js';
@@ -103,11 +103,14 @@ describe('length caps', () => {
     const labelInput = labels.blocks.find((b) => (b as { block_id?: string }).block_id === 'label:u1') as { element: { max_length: number }; hint: { text: string } };
     expect(labelInput.element.max_length).toBe(100);
     expect(labelInput.hint.text).toMatch(/Up to 100/);
-    const ds = datasetView({ sessionId: 's', datasetName: 'x', lineage: { name: 'amber', trainingId: 'abc123', isNew: true }, latest: null, task: 'detect', defaults: { epochs: 1, batchSize: 1, learningRate: 0.1, imageSize: 32 }, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url } });
+    const ds = datasetView({ sessionId: 's', datasetName: 'x', lineage: { name: 'amber', trainingId: 'abc123', isNew: true }, latest: null, task: 'detect', defaults: { epochs: 1, batchSize: 1, learningRate: 0.1, imageSize: 32 }, limits: { datasetName: FIELD_LIMITS.datasetName, lineageName: FIELD_LIMITS.lineageName, url: FIELD_LIMITS.url, hyperparameters: { ...HYPERPARAMETER_LIMITS, detectorImageMultiple: DETECTOR_IMAGE_SIZE.multipleOf } } });
     const byId = (id: string) => ds.blocks.find((b) => (b as { block_id?: string }).block_id === id) as { element: { max_length?: number }; hint: { text: string } };
     expect(byId('dataset_name').element.max_length).toBe(100);
     expect(byId('lineage_name').element.max_length).toBe(40);
     expect(byId('dataset_url').hint.text).toMatch(/up to 2000 characters/);
+    // The hyperparameter ranges the wizard enforces, said in its hints (src/domain/hyperparameters.ts).
+    expect(['hp_epochs', 'hp_batch_size', 'hp_learning_rate', 'hp_image_size'].map((id) => byId(id).hint.text)).toEqual(['1–500', '1–1024', 'Above 0, at most 1', '8–512']);
+    expect(byId('task').hint.text).toMatch(/a detector needs an image size that is a multiple of 16\.$/);
     expect((rejectModal({ modelId: 'm', modelName: 'n', maxLength: FIELD_LIMITS.reason }).blocks[1] as { element: { max_length: number } }).element.max_length).toBe(1000);
   });
 });

@@ -142,6 +142,8 @@ describe('/assay train', () => {
     expect(big.errors.dataset_url).toMatch(/over 10 MB come as a link/);
     const png = await errs({ dataset_file: { file: { type: 'file_input', files: [{ id: 'FPNG' }] } }, dataset_url: { value: { type: 'url_text_input', value: null } } });
     expect(png.errors.dataset_file).toMatch(/not a JSON file/);
+    // Two files (a client that ignores max_files): refused before Slack is asked about either.
+    expect((await errs({ dataset_file: { file: { type: 'file_input', files: [{ id: 'FOK1' }, { id: 'FOK3' }] } }, hp_epochs: { value: { type: 'number_input', value: '0' } } })).errors).toEqual({ dataset_file: 'Upload one JSON file' });
     expect(slack.of('files.info').map((c) => c.body.file)).toEqual(['FOK1', 'FBIG', 'FPNG']);
     expect(await m().count(ModelTraining)).toBe(0);
     expect(await m().count(Dataset)).toBe(0);

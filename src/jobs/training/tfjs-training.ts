@@ -1,9 +1,9 @@
 // In-process training (trainer 'tfjs'): crops from the validated snapshot, training in a worker
 // thread, progress per epoch into model_trainings, cancellation checked between batches.
 import type { AppContext } from '../../app/context.js';
-import { hyperparametersSchema } from '../../ml/train/hyperparameters.js';
+import { classifierHyperparametersSchema } from '../../ml/train/hyperparameters.js';
 import type { TrainingOutput } from '../../ml/train/trainer.js';
-import { detectRuntime, type DetectRuntime } from '../../domain/index.js';
+import { DETECTOR_IMAGE_SIZE, detectRuntime, isDetectorImageSize, type DetectRuntime } from '../../domain/index.js';
 import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
 import { loadTrainingInputs, type TrainingRecord as ModelTraining } from '../../services/training-inputs.js';
 import { isCancelRequested, recordEpoch } from '../../services/training-run-service.js';
@@ -25,7 +25,7 @@ function watchCancel(ctx: AppContext, trainingUid: string): { controller: AbortC
 
 export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): Promise<TrainingOutput & { labels: string[] }> {
   const inputs = await loadTrainingInputs(ctx, training);
-  const hyperparameters = hyperparametersSchema.parse(inputs.params);
+  const hyperparameters = classifierHyperparametersSchema.parse(inputs.params);
   // The ML stack (sharp, TF.js) loads when a training runs, not when the worker starts.
   const [{ buildCropSet }, { runTrainingInWorker }] = await Promise.all([import('../../ml/dataset/crops.js'), import('../../ml/train/run-in-worker.js')]);
   const snapshot = await readSnapshot(ctx.artifacts, inputs.snapshotPath);
@@ -86,8 +86,10 @@ export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTrai
     import('../../ml/train/detector/run-in-worker.js'),
     import('../../ml/detect/layout.js'),
   ]);
-  const hyperparameters = hyperparametersSchema.parse(inputs.params);
-  if (hyperparameters.imageSize < 64 || hyperparameters.imageSize % 16 !== 0) throw new Error(`a detector needs an image size that is a multiple of 16, at least 64 (got ${hyperparameters.imageSize})`);
+  const hyperparameters = classifierHyperparametersSchema.parse(inputs.params);
+  if (!isDetectorImageSize(hyperparameters.imageSize)) {
+    throw new Error(`a detector needs an image size that is a multiple of ${DETECTOR_IMAGE_SIZE.multipleOf}, at least ${DETECTOR_IMAGE_SIZE.min} (got ${hyperparameters.imageSize})`);
+  }
   const snapshot = await readSnapshot(ctx.artifacts, inputs.snapshotPath);
   const labels = snapshot.labels;
   const sets = await buildDetectionSets(snapshot as never, snapshotImageLoader(ctx.artifacts), Object.fromEntries(labels.map((l, i) => [l, i])), hyperparameters.imageSize);

@@ -11,7 +11,7 @@ export const DENSE_UNITS = 64;
 /** Name of the final (label-dependent) layer; fine-tuning remaps its columns by label. */
 export const HEAD_LAYER = 'logits';
 
-export { hyperparametersSchema, type Hyperparameters } from './hyperparameters.js';
+export { classifierHyperparametersSchema, type Hyperparameters } from './hyperparameters.js';
 
 export interface ClassifierSpec {
   imageSize: number;

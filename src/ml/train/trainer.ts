@@ -8,7 +8,7 @@ import { exportClassifierToOnnx } from '../onnx/export.js';
 import { readOnnxMetadata, readOnnxWeights } from '../onnx/read.js';
 import { selectBackend, type BackendLogger, type BackendPreference } from './backend.js';
 import {
-  BaseModelMismatchError, DEFAULT_CONV_FILTERS, buildClassifier, hyperparametersSchema, loadBaseWeights, type Hyperparameters,
+  BaseModelMismatchError, DEFAULT_CONV_FILTERS, buildClassifier, classifierHyperparametersSchema, loadBaseWeights, type Hyperparameters,
 } from './model.js';
 import { seededRandom as rng } from '../random.js';
 import { classifierReplica, classifierReplicaModel, classifierReplicaRef } from './classifier-replica.js';
@@ -147,7 +147,7 @@ function evaluate(model: tf.LayersModel, ds: Dataset, s: number, k: number): { l
 
 /** Trains on the active backend and returns the TF.js model (caller disposes it). */
 export async function trainClassifier(input: TrainingInput, cb: TrainCallbacks = {}): Promise<{ model: tf.Sequential; history: EpochMetrics[]; seed: number; fineTuned: boolean; replicas: number }> {
-  const hp = hyperparametersSchema.parse(input.hyperparameters);
+  const hp = classifierHyperparametersSchema.parse(input.hyperparameters);
   validate(input, hp);
   const s = hp.imageSize;
   const k = input.labels.length;

@@ -3,7 +3,7 @@ import type { App } from '@slack/bolt';
 import type { SlackDeps } from './deps.js';
 import { registerAssayCommand } from './commands/assay.js';
 import { registerModelActions } from './actions/model.js';
-import { registerWizardViews } from './views/wizard.js';
+import { registerWizardViews } from './views/wizard/index.js';
 import { registerImportView } from './views/model-import.js';
 import { registerDecisionViews } from './views/decisions.js';
 import { registerAppHome } from './events/app-home.js';

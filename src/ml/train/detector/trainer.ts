@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { DEFAULT_DETECTOR_HYPERPARAMETERS as DOMAIN_DETECTOR_DEFAULTS, DETECTOR_IMAGE_SIZE, hyperparameterFields } from '../../../domain/hyperparameters.js';
 import { seededRandom } from '../../random.js';
 import { selectBackend, type BackendLogger, type BackendPreference } from '../backend.js';
 import { DataParallelRunner } from '../parallel/runner.js';
@@ -15,19 +16,17 @@ import { exportDetectorToOnnx } from './export.js';
 import { DEFAULT_LOSS, detectorLossTerms, type LossOptions } from './loss.js';
 import { detectorReplica, detectorReplicaModel, detectorReplicaRef } from './replica.js';
 import {
-  DEFAULT_HEAD_WIDTH, DEFAULT_WIDTHS, DETECTOR_FAMILY, MAX_STRIDE, buildDetector, detectorArchitectureSchema, type Detector,
+  DEFAULT_HEAD_WIDTH, DEFAULT_WIDTHS, DETECTOR_FAMILY, buildDetector, detectorArchitectureSchema, type Detector,
 } from './model.js';
 import { detectionMap } from './val-map.js';
 
 export { TrainingCancelledError };
 
 export const detectorHyperparametersSchema = z.object({
-  epochs: z.number().int().min(1).max(1000),
-  batchSize: z.number().int().min(1).max(256),
-  learningRate: z.number().positive().max(1),
+  // The domain's limits (src/domain/hyperparameters.ts), with the detector's image-size rule.
+  ...hyperparameterFields,
   /** Square input side; a multiple of 16 (the largest stride). */
-  imageSize: z.number().int().min(64).max(640).refine((s) => s % MAX_STRIDE === 0, { message: `imageSize must be a multiple of ${MAX_STRIDE}` }),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  imageSize: hyperparameterFields.imageSize.min(DETECTOR_IMAGE_SIZE.min).refine((s) => s % DETECTOR_IMAGE_SIZE.multipleOf === 0, { message: `imageSize must be a multiple of ${DETECTOR_IMAGE_SIZE.multipleOf}` }),
   widths: detectorArchitectureSchema.shape.widths.optional(),
   headWidth: detectorArchitectureSchema.shape.headWidth.optional(),
   /** Random left–right flips (default on). */
@@ -38,7 +37,7 @@ export const detectorHyperparametersSchema = z.object({
 export type DetectorHyperparameters = z.infer<typeof detectorHyperparametersSchema>;
 
 /** Measured on the demo-like set (bench/detector-training.bench.ts): mAP50 ≥ 0.9 within the time goal. */
-export const DEFAULT_DETECTOR_HYPERPARAMETERS = { epochs: 40, batchSize: 8, learningRate: 0.006, imageSize: 160 } as const satisfies DetectorHyperparameters;
+export const DEFAULT_DETECTOR_HYPERPARAMETERS: DetectorHyperparameters = DOMAIN_DETECTOR_DEFAULTS;
 
 export interface DetectorTrainingInput {
   /** Class names in output order; `classes` in the sets index into it. */
