@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { cdcEvent, outboundMessage } from '../testing/salesforce-messages.js';
 
 export interface OrgOption {
   Id: string;
@@ -148,52 +149,14 @@ export class FakeOrg {
   /** The SOAP Outbound Message a Flow sends when a kit record changes. */
   outboundMessage(kit: OrgKit, orgId = DEMO_ORG_ID): { body: string; notificationId: string } {
     const notificationId = this.newId('04l');
-    const x = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    const body = `<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
- <soapenv:Body>
-  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
-   <OrganizationId>${orgId}</OrganizationId>
-   <ActionId>04k5e000000DEMOAAA</ActionId>
-   <SessionId xsi:nil="true"/>
-   <EnterpriseUrl>${this.base}/services/Soap/c/62.0/${orgId.slice(0, 15)}</EnterpriseUrl>
-   <PartnerUrl>${this.base}/services/Soap/u/62.0/${orgId.slice(0, 15)}</PartnerUrl>
-   <Notification>
-    <Id>${notificationId}</Id>
-    <sObject xsi:type="sf:Test_Kit__c" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
-     <sf:Id>${kit.Id}</sf:Id>
-     <sf:Active__c>${kit.Active__c}</sf:Active__c>
-     <sf:Kit_Id__c>${x(kit.Kit_Id__c)}</sf:Kit_Id__c>
-     <sf:Name>${x(kit.Name)}</sf:Name>
-     <sf:SystemModstamp>${kit.SystemModstamp}</sf:SystemModstamp>
-    </sObject>
-   </Notification>
-  </notifications>
- </soapenv:Body>
-</soapenv:Envelope>`;
+    const fields = { Id: kit.Id, Active__c: kit.Active__c, Kit_Id__c: kit.Kit_Id__c, Name: kit.Name, SystemModstamp: kit.SystemModstamp };
+    const body = outboundMessage(orgId, [{ id: notificationId, type: 'Test_Kit__c', fields }], { actionId: '04k5e000000DEMOAAA', instanceUrl: this.base });
     return { body, notificationId };
   }
 
   /** A Change Data Capture event (CometD shape) for a created kit, as an Apex relay posts it. */
   changeEvent(kit: OrgKit, replayId: number): Record<string, unknown> {
-    return {
-      schema: 'demo-schema',
-      payload: {
-        ChangeEventHeader: {
-          entityName: 'Test_Kit__c',
-          recordIds: [kit.Id],
-          changeType: 'CREATE',
-          changeOrigin: 'com/salesforce/api/rest/62.0;client=salesforce-ui',
-          transactionKey: randomUUID(),
-          sequenceNumber: 1,
-          commitTimestamp: Date.now(),
-          commitUser: '0055e000001DEMOAAA',
-        },
-        Name: kit.Name,
-        Kit_Id__c: kit.Kit_Id__c,
-        Active__c: kit.Active__c,
-      },
-      event: { replayId },
-    };
+    const payload = cdcEvent('Test_Kit__c', 'CREATE', [kit.Id], Date.now(), { Name: kit.Name, Kit_Id__c: kit.Kit_Id__c, Active__c: kit.Active__c });
+    return { schema: 'demo-schema', payload, event: { replayId } };
   }
 }
