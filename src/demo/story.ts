@@ -217,7 +217,7 @@ export const steps: Step[] = [
       if (r.status !== 200) throw new Error(`change event answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
       const row = await kitSynced(s, kit.Kit_Id__c, 'cdc', kit.Id);
       s.kits.cdc = row.id;
-      return `signed change event (CDC) stored; kit ${row.kitId} "${row.kitName}" created (org queried ${s.h.org.queries} times, ${s.h.org.tokens} JWT login)`;
+      return `signed change event (CDC) stored; kit ${row.kitId} "${row.kitName}" created (org queried ${s.h.org.apiUsed} times, ${s.h.org.tokenRequests} JWT login)`;
     },
   },
   {
@@ -616,9 +616,9 @@ export const steps: Step[] = [
 
 /** The org's records before the story starts: three lamp options (yellow has no label yet) and two kits. */
 export function seedOrg(h: Harness): void {
-  for (const key of DEMO_LABELS) h.org.addOption(key, { Label_Name__c: key === 'yellow_light' ? null : key, Name: key.replace('_', ' ') });
-  h.org.addOption('proper_lighting', { Selectable__c: false, Name: 'proper lighting' });
-  h.org.addKit(KIT_A.kitId, KIT_A.name, [...DEMO_LABELS, 'proper_lighting']);
-  h.org.addKit(KIT_B.kitId, KIT_B.name, [...DEMO_LABELS]);
+  const lamps = DEMO_LABELS.map((key) => h.org.addOption(key, { Label_Name__c: key === 'yellow_light' ? null : key, Name: key.replace('_', ' ') }));
+  const lighting = h.org.addOption('proper_lighting', { Selectable__c: false, Name: 'proper lighting' });
+  h.org.addKit(KIT_A.kitId, KIT_A.name, [...lamps, lighting]);
+  h.org.addKit(KIT_B.kitId, KIT_B.name, lamps);
 }
 
