@@ -4,7 +4,7 @@
 // Adapters (slack, http, jobs, cli, salesforce, admin) import no database module.
 import tseslint from 'typescript-eslint';
 
-const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo', 'admin'];
+const adapters = ['slack', 'http', 'jobs', 'cli', 'salesforce', 'demo', 'admin', 'testing'];
 const outside = (...dirs) => dirs.map((d) => `**/${d}/**`);
 
 export default tseslint.config(

@@ -3,11 +3,12 @@
 // tsx and returns autocannon's figures; the child signs every request itself (Slack v0 signature
 // or Assay's Salesforce webhook HMAC), since a signature covers a timestamp and a unique body.
 import { spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 import { signBody } from '../src/domain/signature.js';
+import { slackSignature } from '../src/testing/slack-signature.js';
 
 export type LoadKind = 'slack-command' | 'slack-view' | 'salesforce-event';
 
@@ -53,7 +54,7 @@ export function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
 function slackSigned(secret: string, body: string) {
   const ts = Math.floor(Date.now() / 1000);
-  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': 'v0=' + createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex') } };
+  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(secret, ts, body) } };
 }
 
 const slashCommand = () => new URLSearchParams({ command: '/assay', text: 'help', user_id: 'UBENCH', channel_id: 'C1', team_id: 'T1', trigger_id: randomUUID(), response_url: 'https://hooks.slack.com/x' }).toString();

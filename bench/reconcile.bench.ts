@@ -7,7 +7,7 @@ import { createLogger } from '../src/app/logger.js';
 import { SalesforceClient } from '../src/salesforce/client.js';
 import { catalogPorts } from '../src/salesforce/context.js';
 import { reconcileCatalog } from '../src/services/kit-sync-service.js';
-import { FakeSalesforce } from '../test/helpers/fake-salesforce.js';
+import { FakeSalesforce } from '../src/testing/fake-salesforce.js';
 import { createTestDatabase } from '../test/helpers/database.js';
 
 const KITS = Number(process.env.BENCH_KITS ?? 10_000);

@@ -5,8 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadSharp } from '../ml/sharp.js';
 import { seededRandom as rng } from '../ml/random.js';
+import { LIGHT_LABELS, noisySquare, trafficLight } from '../testing/drawing.js';
 
-export const DEMO_LABELS = ['red_light', 'yellow_light', 'green_light'] as const;
+export const DEMO_LABELS = LIGHT_LABELS;
 
 export interface DemoDatasetOptions {
   seed: number;
@@ -22,33 +23,6 @@ export interface DemoDataset {
   images: Map<string, Buffer>;
   labels: string[];
   crops: number;
-}
-
-const LAMP_COLOURS: Record<string, [number, number, number]> = { red_light: [230, 30, 30], yellow_light: [240, 200, 20], green_light: [30, 210, 60] };
-
-
-function jitter(random: () => number, [r, g, b]: [number, number, number], j = 25): string {
-  const c = (v: number) => Math.max(0, Math.min(255, Math.round(v + (random() * 2 - 1) * j)));
-  return `rgb(${c(r)},${c(g)},${c(b)})`;
-}
-
-/** One panel in box (x, y, w, h): three lamps, the one of `label` lit. */
-export function panel(label: string, x: number, y: number, w: number, h: number, random: () => number): string {
-  const lit = DEMO_LABELS.indexOf(label as (typeof DEMO_LABELS)[number]);
-  const r = Math.min(w * 0.36, h / 7);
-  const lamps = [0, 1, 2].map((i) => {
-    const colour = LAMP_COLOURS[DEMO_LABELS[i]!]!;
-    const fill = i === lit ? jitter(random, colour) : jitter(random, [60, 60, 60], 10);
-    return `<circle cx="${x + w / 2}" cy="${y + (h * (i * 2 + 1)) / 6}" r="${r}" fill="${fill}"/>`;
-  });
-  return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${w * 0.2}" fill="${jitter(random, [25, 25, 25], 12)}"/>${lamps.join('')}`;
-}
-
-function background(size: number, random: () => number): Buffer {
-  const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
-  const buf = Buffer.alloc(size * size * 3);
-  for (let i = 0; i < buf.length; i++) buf[i] = Math.max(0, Math.min(255, Math.round(base[i % 3]! + (random() * 2 - 1) * 40)));
-  return buf;
 }
 
 /** 70/10/20 train/val/test by image, so every split has every label. */
@@ -74,12 +48,12 @@ export async function generateDemoDataset(opts: DemoDatasetOptions): Promise<Dem
       const w = Math.round(h * (0.4 + random() * 0.1));
       const x = Math.round((c % 2) * cell + random() * (cell - w));
       const y = Math.round(Math.floor(c / 2) * cell + random() * (cell - h));
-      shapes.push(panel(label, x, y, w, h, random));
+      shapes.push(trafficLight(label, x, y, w, h, random));
       coco.annotations.push({ id: annId++, image_id: id, category_id: categories.find((k) => k.name === label)!.id, bbox: [x, y, w, h] });
     }
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${shapes.join('')}</svg>`;
     const sharp = await loadSharp();
-    const png = await sharp(background(size, random), { raw: { width: size, height: size, channels: 3 } })
+    const png = await sharp(noisySquare(size, random, 40), { raw: { width: size, height: size, channels: 3 } })
       .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
       .png()
       .toBuffer();
@@ -93,7 +67,7 @@ export async function generateDemoDataset(opts: DemoDatasetOptions): Promise<Dem
 /** A guide image for the label step: one panel with `label`'s lamp lit. */
 export async function guideImage(label: string, seed = 7): Promise<Buffer> {
   const random = rng(seed);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">${panel(label, 30, 8, 36, 80, random)}</svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96">${trafficLight(label, 30, 8, 36, 80, random)}</svg>`;
   const sharp = await loadSharp();
   return sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 235, g: 235, b: 235 } } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])

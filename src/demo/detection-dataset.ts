@@ -1,9 +1,10 @@
 // A detection dataset like the demo's: landscape photos of traffic-light test panels (the demo's
-// panels, see dataset.ts) scattered at random sizes on noisy backgrounds, 3–5 per photo, with a
+// panels, drawn by src/testing/drawing.ts) scattered at random sizes on noisy backgrounds, 3–5 per photo, with a
 // COCO file of their boxes. Fully determined by `seed`; publish it with DatasetServer like the demo's.
 import { seededRandom } from '../ml/random.js';
 import { loadSharp } from '../ml/sharp.js';
-import { DEMO_LABELS, panel, type DemoDataset } from './dataset.js';
+import { trafficLight } from '../testing/drawing.js';
+import { DEMO_LABELS, type DemoDataset } from './dataset.js';
 
 export interface DetectionDatasetOptions {
   seed: number;
@@ -68,7 +69,7 @@ export async function generateDetectionDataset(opts: DetectionDatasetOptions): P
       placed.push(rect);
       // Round-robin labels keep the classes balanced; the lit lamp is what tells them apart.
       const label = labels[turn++ % labels.length]!;
-      shapes.push(panel(label, ...rect, random));
+      shapes.push(trafficLight(label, ...rect, random));
       coco.annotations.push({ id: annId++, image_id: id, category_id: categories.find((k) => k.name === label)!.id, bbox: rect, area: rect[2] * rect[3], iscrowd: 0 });
     }
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { startAssay, type RunningAssay } from '../app/bootstrap.js';
 import { createLogger } from '../app/logger.js';
 import { loadConfig, type Config } from '../config/index.js';
+import { FakeSalesforce } from '../testing/fake-salesforce.js';
 import { DatasetServer } from './dataset.js';
-import { DEMO_ORG_ID, FakeOrg } from './fake-org.js';
 import { SlackRecorder } from './slack-recorder.js';
 import { SlackUser } from './slack-user.js';
 
@@ -28,7 +28,7 @@ export interface Harness {
   assay: RunningAssay & { url: string };
   config: Config;
   recorder: SlackRecorder;
-  org: FakeOrg;
+  org: FakeSalesforce;
   datasets: DatasetServer;
   users: { approver: SlackUser; requester: SlackUser; bystander: SlackUser };
   secrets: { signingSecret: string; webhookSecret: string; outboundToken: string };
@@ -58,7 +58,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const botToken = `xoxb-demo-${random(12)}`;
   const secrets = { signingSecret: random(16), webhookSecret: random(16), outboundToken: random(16) };
   const recorder = new SlackRecorder({ botToken, userGroups: { [APPROVER_GROUP]: [PEOPLE.approver.id] } });
-  const org = new FakeOrg();
+  const org = new FakeSalesforce({ orgId: '00D5e000000DEMOEAA', clientId: 'demo-connected-app', username: 'assay-demo@example.com' });
   const datasets = new DatasetServer();
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -68,8 +68,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stops.push(() => org.stop());
     await datasets.start();
     stops.push(() => datasets.stop());
-    const keyPath = path.join(dataDir, 'salesforce-demo.key');
-    fs.writeFileSync(keyPath, org.privateKeyPem, { mode: 0o600 });
 
     // The public URL goes into signed download links, so the port is fixed before start.
     const port = await freePort();
@@ -87,13 +85,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       SLACK_OPS_CHANNEL: OPS_CHANNEL.id,
       ASSAY_APPROVERS: PEOPLE.approver.id,
       SLACK_APPROVER_GROUP: APPROVER_GROUP,
-      SF_LOGIN_URL: org.base,
-      SF_INSTANCE_URL: org.base,
-      SF_CLIENT_ID: org.clientId,
-      SF_USERNAME: org.username,
-      SF_PRIVATE_KEY_PATH: keyPath,
+      ...org.env({ SF_INSTANCE_URL: org.url, SF_ORG_ID: org.orgId }),
       SF_WEBHOOK_SECRET: secrets.webhookSecret,
-      SF_ORG_ID: DEMO_ORG_ID,
       SF_OUTBOUND_TOKEN: secrets.outboundToken,
       SF_RECONCILE_INTERVAL: '1 day',
       // Demo only: the dataset and Slack stand-in are plain-HTTP servers on 127.0.0.1.

@@ -72,7 +72,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     h = await startHarness({ databaseUrl: options.databaseUrl, logLevel: options.logLevel });
     seedOrg(h);
-    record('start', true, `Assay started (web + worker) on a fresh ${h.assay.ctx.db.kind} database in ${h.dataDir}; Slack → ${h.recorder.apiUrl}, Salesforce → ${h.org.base}`, Date.now() - t0);
+    record('start', true, `Assay started (web + worker) on a fresh ${h.assay.ctx.db.kind} database in ${h.dataDir}; Slack → ${h.recorder.apiUrl}, Salesforce → ${h.org.url}`, Date.now() - t0);
   } catch (e) {
     record('start', false, `Assay did not start: ${(e as Error).message}`, Date.now() - t0);
   }

@@ -1,7 +1,7 @@
 // A scripted Slack user: builds the requests Slack sends an app (slash commands, block actions,
 // view submissions, options loads), signs them with the signing secret exactly as Slack
 // does, posts them to Assay's /slack/events over HTTP, and records Assay's ack in the transcript.
-import { createHmac } from 'node:crypto';
+import { slackSignature } from '../testing/slack-signature.js';
 import type { SlackFile, SlackRecorder } from './slack-recorder.js';
 
 type Obj = Record<string, unknown>;
@@ -10,10 +10,6 @@ export interface SlackReply {
   status: number;
   body: Obj;
   text: string;
-}
-
-export function slackSignature(secret: string, timestamp: string, body: string): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
 /** An answer for one input block: text, option value(s), or uploaded files. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Dataset, Evaluation, Model, ModelTraining, TestType } from '../db/entities/index.js';
 import { addEdge } from '../services/edge-service.js';
 import { modelTaskOf } from '../ml/detect/layout.js';
-import { signBody } from '../domain/signature.js';
+import { postChangeEvents, postOutbound } from '../testing/salesforce-messages.js';
 import { DEMO_LABELS, generateDemoDataset, type DemoDataset } from './dataset.js';
 import { generateDetectionDataset } from './detection-dataset.js';
 import { PEOPLE, StopWaiting, until, type Harness } from './harness.js';
@@ -197,7 +197,7 @@ export const steps: Step[] = [
       const kit = s.h.org.kits.get([...s.h.org.kits.keys()][0]!)!;
       const { body } = s.h.org.outboundMessage(kit);
       s.h.recorder.userAction('Salesforce', `sends an Outbound Message: kit ${kit.Kit_Id__c} "${kit.Name}" changed`);
-      const r = await fetch(`${s.h.assay.url}/webhooks/salesforce/outbound/${s.h.secrets.outboundToken}`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }, body });
+      const r = await postOutbound(s.h.assay.url, body, s.h.secrets.outboundToken);
       const text = await r.text();
       if (r.status !== 200 || !/<Ack>true<\/Ack>/.test(text)) throw new Error(`Outbound Message answered HTTP ${r.status}: ${text.slice(0, 200)}`);
       const row = await kitSynced(s, kit.Kit_Id__c, 'outbound', kit.Id);
@@ -211,18 +211,13 @@ export const steps: Step[] = [
     needs: [],
     async run(s) {
       const kit = s.h.org.kits.get([...s.h.org.kits.keys()][1]!)!;
-      const body = JSON.stringify(s.h.org.changeEvent(kit, 101));
+      const event = s.h.org.changeEvent(kit, 101);
       s.h.recorder.userAction('Salesforce', `relays a change event (CDC CREATE) for kit ${kit.Kit_Id__c} "${kit.Name}"`);
-      const ts = String(Math.floor(Date.now() / 1000));
-      const r = await fetch(`${s.h.assay.url}/webhooks/salesforce`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-assay-timestamp': ts, 'x-assay-signature': signBody(s.h.secrets.webhookSecret, ts, body) },
-        body,
-      });
+      const r = await postChangeEvents(s.h.assay.url, event, { secret: s.h.secrets.webhookSecret });
       if (r.status !== 200) throw new Error(`change event answered HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
       const row = await kitSynced(s, kit.Kit_Id__c, 'cdc', kit.Id);
       s.kits.cdc = row.id;
-      return `signed change event (CDC) stored; kit ${row.kitId} "${row.kitName}" created (org queried ${s.h.org.queries} times, ${s.h.org.tokens} JWT login)`;
+      return `signed change event (CDC) stored; kit ${row.kitId} "${row.kitName}" created (org queried ${s.h.org.apiUsed} times, ${s.h.org.tokenRequests} JWT login)`;
     },
   },
   {
@@ -621,9 +616,9 @@ export const steps: Step[] = [
 
 /** The org's records before the story starts: three lamp options (yellow has no label yet) and two kits. */
 export function seedOrg(h: Harness): void {
-  for (const key of DEMO_LABELS) h.org.addOption(key, { Label_Name__c: key === 'yellow_light' ? null : key, Name: key.replace('_', ' ') });
-  h.org.addOption('proper_lighting', { Selectable__c: false, Name: 'proper lighting' });
-  h.org.addKit(KIT_A.kitId, KIT_A.name, [...DEMO_LABELS, 'proper_lighting']);
-  h.org.addKit(KIT_B.kitId, KIT_B.name, [...DEMO_LABELS]);
+  const lamps = DEMO_LABELS.map((key) => h.org.addOption(key, { Label_Name__c: key === 'yellow_light' ? null : key, Name: key.replace('_', ' ') }));
+  const lighting = h.org.addOption('proper_lighting', { Selectable__c: false, Name: 'proper lighting' });
+  h.org.addKit(KIT_A.kitId, KIT_A.name, [...lamps, lighting]);
+  h.org.addKit(KIT_B.kitId, KIT_B.name, lamps);
 }
 

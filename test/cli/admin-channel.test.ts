@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startAssay, type RunningAssay } from '../../src/app/bootstrap.js';
 import { createLogger } from '../../src/app/logger.js';
 import { loadConfig } from '../../src/config/index.js';
-import { FakeSalesforce } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce } from '../../src/testing/fake-salesforce.js';
 import { waitFor } from '../helpers/wait.js';
 
 let dir: string;

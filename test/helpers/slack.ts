@@ -1,15 +1,14 @@
 // Requests as Slack sends them: form-encoded, signed with v0 HMAC-SHA256 over
 // `v0:{timestamp}:{body}`; plus a nock scope for https://slack.com/api that records calls.
-import { createHmac } from 'node:crypto';
 import nock from 'nock';
+import { slackSignature } from '../../src/testing/slack-signature.js';
 import { waitFor } from './wait.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const SLACK_ENV = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, ASSAY_APPROVERS: 'UAPPROVER1,UAPPROVER2' };
 
 export function sign(body: string, timestamp = Math.floor(Date.now() / 1000), secret = SIGNING_SECRET): Record<string, string> {
-  const sig = 'v0=' + createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
-  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sig, 'content-type': 'application/x-www-form-urlencoded' };
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': slackSignature(secret, timestamp, body), 'content-type': 'application/x-www-form-urlencoded' };
 }
 
 export async function postSlack(url: string, body: string, opts: { headers?: Record<string, string>; timestamp?: number; secret?: string; contentType?: string } = {}) {

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import type { CocoDataset, CocoImage, Split } from '../../src/ml/dataset/crops.js';
 import { seededRandom as rng } from '../../src/ml/random.js';
+import { jitter as shade, noisySquare, trafficLight } from '../../src/testing/drawing.js';
 
 export const SYNTHETIC_LABELS = ['red_light', 'yellow_light', 'green_light', 'stop_sign', 'yield_sign', 'warning_sign'] as const;
 /** A category present in the COCO file that tests can leave out of labelToIndex. */
@@ -35,11 +36,8 @@ export interface SyntheticKit {
 }
 
 
-/** Colour with ±`j` per-channel jitter so classes are not a single exact RGB value. */
-function jitter(random: () => number, [r, g, b]: [number, number, number], j = 28): string {
-  const c = (v: number) => Math.max(0, Math.min(255, Math.round(v + (random() * 2 - 1) * j)));
-  return `rgb(${c(r)},${c(g)},${c(b)})`;
-}
+/** The kits' colours jitter a little more than the demo's. */
+const jitter = (random: () => number, rgb: [number, number, number], j = 28) => shade(random, rgb, j);
 
 const poly = (pts: Array<[number, number]>) => pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
 
@@ -48,16 +46,8 @@ function drawObject(label: string, x: number, y: number, w: number, h: number, r
   const cx = x + w / 2;
   const cy = y + h / 2;
   switch (label) {
-    case 'red_light': case 'yellow_light': case 'green_light': {
-      const lit = ['red_light', 'yellow_light', 'green_light'].indexOf(label);
-      const colours: Array<[number, number, number]> = [[230, 30, 30], [240, 200, 20], [30, 210, 60]];
-      const r = Math.min(w * 0.36, h / 7);
-      const lamps = [0, 1, 2].map((i) => {
-        const fill = i === lit ? jitter(random, colours[i]) : jitter(random, [60, 60, 60], 10);
-        return `<circle cx="${cx}" cy="${y + h * (i * 2 + 1) / 6}" r="${r}" fill="${fill}"/>`;
-      });
-      return `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="${w * 0.2}" fill="${jitter(random, [25, 25, 25], 12)}"/>${lamps.join('')}`;
-    }
+    case 'red_light': case 'yellow_light': case 'green_light':
+      return trafficLight(label, x, y, w, h, random, 28);
     case 'stop_sign': {
       const r = w / 2;
       const oct = (rr: number) => poly(Array.from({ length: 8 }, (_, i) => {
@@ -79,14 +69,6 @@ function drawObject(label: string, x: number, y: number, w: number, h: number, r
     default: // distractor: a soft grey blob
       return `<ellipse cx="${cx}" cy="${cy}" rx="${w / 2}" ry="${h / 3}" fill="${jitter(random, [150, 150, 150], 40)}" opacity="0.7"/>`;
   }
-}
-
-/** Noisy background: a random base colour per image plus per-pixel noise. */
-function background(size: number, random: () => number): Buffer {
-  const base = [40 + random() * 160, 40 + random() * 160, 40 + random() * 160];
-  const buf = Buffer.alloc(size * size * 3);
-  for (let i = 0; i < buf.length; i++) buf[i] = Math.max(0, Math.min(255, Math.round(base[i % 3] + (random() * 2 - 1) * 45)));
-  return buf;
 }
 
 export async function generateSyntheticKit(opts: SyntheticKitOptions): Promise<SyntheticKit> {
@@ -126,7 +108,7 @@ export async function generateSyntheticKit(opts: SyntheticKitOptions): Promise<S
       });
     });
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${shapes.join('')}</svg>`;
-    const image = await sharp(background(size, random), { raw: { width: size, height: size, channels: 3 } })
+    const image = await sharp(noisySquare(size, random, 45), { raw: { width: size, height: size, channels: 3 } })
       .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
       .png()
       .toBuffer();

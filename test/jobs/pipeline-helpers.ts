@@ -1,8 +1,8 @@
 // Shared by the job tests: signed trainer requests, tiny PNGs, COCO builders, waiting on rows.
-import crypto from 'node:crypto';
 import sharp from 'sharp';
 import type { DataSource } from 'typeorm';
 import { ModelTraining } from '../../src/db/entities/index.js';
+import { signBody } from '../../src/domain/signature.js';
 import { slackUser } from '../../src/services/audit.js';
 import { seedCatalog } from '../../src/services/seed-service.js';
 import { systemActor } from '../../src/services/audit.js';
@@ -15,8 +15,7 @@ export async function png(color: { r: number; g: number; b: number }, size = 32)
 }
 
 export function signed(secret: string, body: string, ts = Math.floor(Date.now() / 1000)) {
-  const sig = `sha256=${crypto.createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}`;
-  return { 'content-type': 'application/json', 'x-assay-timestamp': String(ts), 'x-assay-signature': sig };
+  return { 'content-type': 'application/json', 'x-assay-timestamp': String(ts), 'x-assay-signature': signBody(secret, String(ts), body) };
 }
 
 /** COCO with red_light/green_light boxes in every image; splits fixed so train and test both have each label. */

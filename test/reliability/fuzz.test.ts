@@ -2,11 +2,12 @@
 // truncated JSON, deep nesting, huge and oversized bodies, wrong types and content types,
 // missing or garbage auth, unicode). No 5xx, no stack traces, JSON errors where JSON is spoken.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { sign, SLACK_ENV } from '../helpers/slack.js';
+import { SLACK_ENV } from '../helpers/slack.js';
 import { signBody } from '../../src/domain/signature.js';
+import { slackSignature } from '../../src/testing/slack-signature.js';
 import { addEdge } from '../../src/services/edge-service.js';
 import { systemActor } from '../../src/services/audit.js';
 import { seededRandom } from '../../src/ml/random.js';
@@ -125,13 +126,12 @@ function targets(): Target[] {
   };
   const trainerSigned = (body: Buffer) => {
     const ts = now();
-    return { 'x-assay-timestamp': ts, 'x-assay-signature': 'sha256=' + createHmac('sha256', TRAINER_SECRET).update(`${ts}.`).update(body).digest('hex') };
+    return { 'x-assay-timestamp': ts, 'x-assay-signature': signBody(TRAINER_SECRET, ts, body) };
   };
   const slackSigned = (body: Buffer) => {
-    const h = sign(body.toString('latin1'));
-    // Slack signs the bytes; recompute over the raw buffer for binary bodies.
-    const ts = h['x-slack-request-timestamp']!;
-    return { 'x-slack-request-timestamp': ts, 'x-slack-signature': 'v0=' + createHmac('sha256', SLACK_ENV.SLACK_SIGNING_SECRET).update(`v0:${ts}:`).update(body).digest('hex') };
+    // Slack signs the bytes, binary bodies included.
+    const ts = now();
+    return { 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SLACK_ENV.SLACK_SIGNING_SECRET, ts, body) };
   };
   const edge = () => ({ authorization: r.next() < 0.8 ? `Bearer ${edgeToken}` : garbageAuth() });
   const none = () => ({});

@@ -21,7 +21,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { cdcEvent, postChangeEvents, WEBHOOK_SECRET } from '../salesforce/support.js';
 import { waitFor } from '../helpers/wait.js';
-import { FakeSalesforce } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce } from '../../src/testing/fake-salesforce.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));

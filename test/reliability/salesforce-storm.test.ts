@@ -5,7 +5,7 @@
 // STORM_EVENTS (deliveries, duplicates included) scales it; see DEFAULT_EVENTS for the default.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { FakeSalesforce, fakeId, sfDateTime, type FakeKit, type FakeOption } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce, fakeId, sfDateTime, type FakeKit, type FakeOption } from '../../src/testing/fake-salesforce.js';
 import { cdcEvent, OUTBOUND_TOKEN, outboundMessage, postChangeEvents, postOutbound, WEBHOOK_SECRET, type NotificationSpec } from '../salesforce/support.js';
 import { waitFor } from '../helpers/wait.js';
 import { OUTBOUND_ACK } from '../../src/salesforce/outbound-message.js';

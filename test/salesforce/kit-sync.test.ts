@@ -2,7 +2,7 @@
 // and jsforce talking real HTTP to a local fake org.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
-import { FakeSalesforce, fakeId, type FakeKit, type FakeOption } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce, fakeId, type FakeKit, type FakeOption } from '../../src/testing/fake-salesforce.js';
 import { makeModel } from '../helpers/factories.js';
 import { activateModel } from '../../src/services/activation-service.js';
 import { systemActor } from '../../src/services/audit.js';

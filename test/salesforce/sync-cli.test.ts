@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/db/database.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { FakeSalesforce } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce } from '../../src/testing/fake-salesforce.js';
 
 // Async spawn: the fake org answers from this process while the CLI runs.
 function assay(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { mockSlackApi, slashCommand, SLACK_ENV } from '../helpers/slack.js';
-import { FakeSalesforce } from '../helpers/fake-salesforce.js';
+import { FakeSalesforce } from '../../src/testing/fake-salesforce.js';
 import { seeded } from '../helpers/factories.js';
 import { AuditLogEntry, ModelTraining } from '../../src/db/entities/index.js';
 import { createTraining } from '../../src/services/training-service.js';

@@ -1,13 +1,15 @@
-// A small local Salesforce org over real HTTP: JWT token endpoint, SOQL query/queryAll and
+// A small local Salesforce org over real HTTP, for the tests, the benchmarks and the demo: the
+// OAuth token endpoint (JWT bearer: signature and claims checked), SOQL query/queryAll and
 // queryMore with 2,000-row batches (child rows count toward the batch; large child sets page
-// through their own nextRecordsUrl). Enough of the REST API for kit sync, its tests and the
-// reconcile benchmark; it understands only the queries Assay sends.
+// through their own nextRecordsUrl). It understands only the queries Assay sends. Also builds
+// what the org pushes about a kit: an Outbound Message and a Change Data Capture event.
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { cdcEvent, notificationId, outboundMessage } from './salesforce-messages.js';
 
 export interface FakeOption {
   Id: string;
@@ -47,6 +49,13 @@ export function fakeId(prefix: string): string {
   return (prefix + String(seq).padStart(15, '0')).slice(0, 18);
 }
 
+/** Who the org is and whom it lets log in (the connected app's client id and the integration user). */
+export interface FakeOrgIdentity {
+  orgId: string;
+  clientId: string;
+  username: string;
+}
+
 export class FakeSalesforce {
   readonly kits = new Map<string, FakeKit>();
   readonly options = new Map<string, FakeOption>();
@@ -55,7 +64,9 @@ export class FakeSalesforce {
   tokenRequests = 0;
   apiUsed = 0;
   url = '';
-  readonly orgId = '00D5e000000KQ2eEAG';
+  readonly orgId: string;
+  readonly clientId: string;
+  readonly username: string;
   readonly keyPath: string;
   private readonly publicKey: string;
   private token = 'fake-token-1';
@@ -64,21 +75,24 @@ export class FakeSalesforce {
   private failures: { status: number; body: unknown }[] = [];
   private gate: Promise<void> | null = null;
 
-  constructor() {
+  constructor(identity: Partial<FakeOrgIdentity> = {}) {
+    ({ orgId: this.orgId = '00D5e000000KQ2eEAG', clientId: this.clientId = 'fake-client', username: this.username = 'sync@assay.test' } = identity);
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.publicKey = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-sf-'));
     this.keyPath = path.join(dir, 'server.key');
-    fs.writeFileSync(this.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    fs.writeFileSync(this.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   }
 
   /** Environment for startTestAssay / loadConfig: JWT auth against this org. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { SF_CLIENT_ID: 'fake-client', SF_USERNAME: 'sync@assay.test', SF_PRIVATE_KEY_PATH: this.keyPath, SF_LOGIN_URL: this.url, ...extra };
+    return { SF_CLIENT_ID: this.clientId, SF_USERNAME: this.username, SF_PRIVATE_KEY_PATH: this.keyPath, SF_LOGIN_URL: this.url, ...extra };
   }
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: Error) => this.send(res, 500, [{ message: e.message, errorCode: 'UNKNOWN_EXCEPTION' }]));
+    });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -137,6 +151,19 @@ export class FakeSalesforce {
     return this.requests.length;
   }
 
+  /** The SOAP Outbound Message a Flow sends when a kit record changes. */
+  outboundMessage(kit: FakeKit): { body: string; notificationId: string } {
+    const id = notificationId();
+    const fields = { Id: kit.Id, Active__c: kit.Active__c, Kit_Id__c: kit.Kit_Id__c, Name: kit.Name, SystemModstamp: kit.SystemModstamp };
+    return { body: outboundMessage(this.orgId, [{ id, type: 'Test_Kit__c', fields }], { instanceUrl: this.url }), notificationId: id };
+  }
+
+  /** A Change Data Capture event (CometD shape) for a created kit, as an Apex relay posts it. */
+  changeEvent(kit: FakeKit, replayId: number): Record<string, unknown> {
+    const payload = cdcEvent('Test_Kit__c', 'CREATE', [kit.Id], Date.now(), { Name: kit.Name, Kit_Id__c: kit.Kit_Id__c, Active__c: kit.Active__c });
+    return { schema: 'fake-schema', payload, event: { replayId } };
+  }
+
   private send(res: http.ServerResponse, status: number, body: unknown) {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'sforce-limit-info': `api-usage=${this.apiUsed}/15000` });
@@ -165,11 +192,22 @@ export class FakeSalesforce {
     this.tokenRequests++;
     const params = new URLSearchParams(body);
     const assertion = params.get('assertion') ?? '';
-    const [h, c, s] = assertion.split('.');
-    const valid = params.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && h && c && s &&
-      createVerify('RSA-SHA256').update(`${h}.${c}`).verify(this.publicKey, Buffer.from(s, 'base64url'));
+    const valid = params.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer' && this.validAssertion(assertion);
     if (!valid) return this.send(res, 400, { error: 'invalid_grant', error_description: 'invalid assertion' });
     this.send(res, 200, { access_token: this.token, instance_url: this.url, id: `${this.url}/id/${this.orgId}/005000000000001AAA`, token_type: 'Bearer', scope: 'api', issued_at: String(Date.now()), signature: 'x' });
+  }
+
+  /** Signed with the connected app's key, issued by its client id for the integration user, not expired. */
+  private validAssertion(assertion: string): boolean {
+    const [h, c, s] = assertion.split('.');
+    if (!h || !c || !s || !createVerify('RSA-SHA256').update(`${h}.${c}`).verify(this.publicKey, Buffer.from(s, 'base64url'))) return false;
+    let claims: { iss?: string; sub?: string; exp?: number };
+    try {
+      claims = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return false;
+    }
+    return claims.iss === this.clientId && claims.sub === this.username && (claims.exp ?? 0) * 1000 > Date.now();
   }
 
   private ids(q: string): Set<string> | null {
