@@ -3,6 +3,7 @@
 // does, posts them to Assay's /slack/events over HTTP, and records Assay's ack in the transcript.
 import { slackSignature } from '../testing/slack-signature.js';
 import type { SlackFile, SlackRecorder } from './slack-recorder.js';
+import { postToAssay } from '../testing/post.js';
 
 type Obj = Record<string, unknown>;
 
@@ -86,8 +87,7 @@ export class SlackUser {
   /** Signs and posts a raw body, like Slack does; records Assay's answer (its ack). */
   async send(body: string, contentType: string, record = true, viewId?: string): Promise<SlackReply> {
     const ts = String(Math.floor(Date.now() / 1000));
-    const res = await fetch(`${this.assayUrl}/slack/events`, {
-      method: 'POST',
+    const res = await postToAssay(`${this.assayUrl}/slack/events`, {
       headers: { 'content-type': contentType, 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(this.signingSecret, ts, body) },
       body,
     });

@@ -1,6 +1,7 @@
 // What Salesforce pushes to Assay, built as the org would: a SOAP Outbound Message (a Flow's
 // notifications) and a Change Data Capture event; and the two ways they reach Assay's webhooks.
 import { signBody } from '../domain/signature.js';
+import { postToAssay } from './post.js';
 
 export interface NotificationSpec {
   id: string;
@@ -71,8 +72,7 @@ export function cdcEvent(entityName: string, changeType: string, recordIds: stri
 export async function postChangeEvents(baseUrl: string, body: unknown, opts: { secret: string; timestamp?: number; raw?: string }) {
   const raw = opts.raw ?? JSON.stringify(body);
   const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  return fetch(`${baseUrl}/webhooks/salesforce`, {
-    method: 'POST',
+  return postToAssay(`${baseUrl}/webhooks/salesforce`, {
     headers: { 'content-type': 'application/json', 'x-assay-timestamp': ts, 'x-assay-signature': signBody(opts.secret, ts, raw) },
     body: raw,
   });
@@ -80,5 +80,5 @@ export async function postChangeEvents(baseUrl: string, body: unknown, opts: { s
 
 /** POSTs an Outbound Message to Assay's endpoint for `token`. */
 export async function postOutbound(baseUrl: string, xml: string, token: string) {
-  return fetch(`${baseUrl}/webhooks/salesforce/outbound/${token}`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '""' }, body: xml });
+  return postToAssay(`${baseUrl}/webhooks/salesforce/outbound/${token}`, { headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '""' }, body: xml });
 }

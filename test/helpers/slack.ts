@@ -3,6 +3,7 @@
 import nock from 'nock';
 import { slackSignature } from '../../src/testing/slack-signature.js';
 import { waitFor } from './wait.js';
+import { postToAssay } from '../../src/testing/post.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const SLACK_ENV = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, ASSAY_APPROVERS: 'UAPPROVER1,UAPPROVER2' };
@@ -13,13 +14,7 @@ export function sign(body: string, timestamp = Math.floor(Date.now() / 1000), se
 
 export async function postSlack(url: string, body: string, opts: { headers?: Record<string, string>; timestamp?: number; secret?: string; contentType?: string } = {}) {
   const headers = { ...sign(body, opts.timestamp, opts.secret), ...(opts.contentType ? { 'content-type': opts.contentType } : {}), ...(opts.headers ?? {}) };
-  // A keep-alive socket the server closed while a slow fixture ran fails with ECONNRESET before
-  // the request is sent; one fresh attempt is safe.
-  const send = () => fetch(`${url}/slack/events`, { method: 'POST', headers, body });
-  const r = await send().catch((e: { cause?: { code?: string } }) => {
-    if (e?.cause?.code === 'ECONNRESET') return send();
-    throw e;
-  });
+  const r = await postToAssay(`${url}/slack/events`, { headers, body });
   const text = await r.text();
   let json: any = null;
   try {
