@@ -1,16 +1,14 @@
 // The admin commands themselves, run against whichever process holds the database: the CLI's own
 // connection, or the running server (over the admin channel). Both print exactly the same.
 import { DomainError } from '../domain/index.js';
-import { addEdge, listEdges, revokeEdge } from '../services/edge-service.js';
-import { requestCancel } from '../services/training-service.js';
-import { formatPromotionHistory, promotionHistory } from '../services/history-service.js';
-import { seedCatalog } from '../services/seed-service.js';
+import { formatPromotionHistory } from '../services/history-service.js';
+import type { AdminServices } from '../services/registry/admin.js';
 import type { Actor } from '../services/audit.js';
 import type { ReconcileResult } from '../services/kit-sync-service.js';
 import type { AdminOperation, AdminResponse } from './protocol.js';
 
 export interface AdminDeps {
-  manager: Parameters<typeof addEdge>[0];
+  services: AdminServices;
   migrate(): Promise<string[]>;
   /** A full Salesforce reconciliation now (null: another one is open), or queued for a worker. */
   syncCatalog?(queue: boolean, requestedBy: string): Promise<ReconcileResult | null | 'queued'>;
@@ -30,10 +28,10 @@ export async function executeAdmin(deps: AdminDeps, op: AdminOperation, user: st
 }
 
 async function run(deps: AdminDeps, op: AdminOperation, actor: Actor): Promise<AdminResponse> {
-  const m = deps.manager;
+  const s = deps.services;
   switch (op.op) {
     case 'edge.add': {
-      const { edge, token } = await addEdge(m, op.name, actor);
+      const { edge, token } = await s.edges.add(op.name, actor);
       return out(
         `Edge server ${edge.name} added (id ${edge.id}).\n` +
           `Token (shown only now; store it on the edge server, Assay keeps only its hash):\n\n  ${token}\n\n` +
@@ -41,11 +39,11 @@ async function run(deps: AdminDeps, op: AdminOperation, actor: Actor): Promise<A
       );
     }
     case 'edge.revoke': {
-      const edge = await revokeEdge(m, op.name, actor);
+      const edge = await s.edges.revoke(op.name, actor);
       return out(`Edge server ${edge.name} revoked at ${edge.revokedAt!.toISOString()}: its token is refused from now on.\n`);
     }
     case 'edge.list': {
-      const edges = await listEdges(m);
+      const edges = await s.edges.list();
       if (edges.length === 0) return out('No edge servers. Add one with: assay edge add NAME\n');
       const rows = edges.map((e) => [e.name, e.revokedAt ? 'revoked' : 'active', e.lastHeartbeatAt?.toISOString() ?? 'never', String(e.reportedModels.length)]);
       const header = ['NAME', 'STATE', 'LAST HEARTBEAT', 'MODELS'];
@@ -53,13 +51,13 @@ async function run(deps: AdminDeps, op: AdminOperation, actor: Actor): Promise<A
       return out([header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n').join(''));
     }
     case 'cancel': {
-      const t = await requestCancel(m, op.trainingUid, actor, { approvers: new Set() });
+      const t = await s.trainings.requestCancel(op.trainingUid, actor, { approvers: new Set() });
       return out(t.status === 'cancelled' ? `Training ${op.trainingUid} cancelled.\n` : `Cancel requested: training ${op.trainingUid} stops after its current batch.\n`);
     }
     case 'history':
-      return out(formatPromotionHistory(await promotionHistory(m, op.kit, new Date(op.at), op.option)));
+      return out(formatPromotionHistory(await s.history.promotionHistory(op.kit, new Date(op.at), op.option)));
     case 'seed': {
-      const r = await seedCatalog(m, actor, { demoKits: op.demoKits });
+      const r = await s.catalog.seed(actor, { demoKits: op.demoKits });
       return out(
         `Seeded: ${r.optionsAdded} AI option(s), ${r.kitsAdded} kit(s), ${r.linksAdded} kit-option link(s) added.\n` +
           (op.demoKits ? '' : 'Kits arrive from Salesforce (Outbound Messages, change events or `assay sync`); `assay seed --demo-kits` adds the demo kits.\n'),

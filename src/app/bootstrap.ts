@@ -24,8 +24,8 @@ import { attachSlack } from '../slack/index.js';
 import { createArtifactStore } from '../storage/artifact-store.js';
 import { startAdminChannel, type AdminChannel } from '../admin/server.js';
 import { adminSocketPath } from '../admin/protocol.js';
-import { kitSyncDeps } from '../salesforce/context.js';
-import { runCatalogSync } from '../services/sync-run-service.js';
+import { catalogPortsFor } from '../salesforce/context.js';
+import { buildServices } from '../services/index.js';
 import { JOBS } from '../services/ports/job-queue.js';
 
 export interface StartOptions {
@@ -89,11 +89,21 @@ export async function openContext(config: Config, options: StartOptions = {}): P
       logger.warn({ target, kind: notice.kind, error: errorText(err) }, 'an ops notice was not delivered to one target');
       metrics.noticeFailures.inc({ target });
     });
-    return { config, logger, db, agenda, queue: queueFor(agenda), notifier, events, artifacts, secret, metrics };
+    const queue = queueFor(agenda);
+    const services = buildServices({ db, config, logger, queue, events, notifier, artifacts, ...catalogPortsFor(config.salesforce) });
+    return { config, logger, db, agenda, queue, notifier, events, artifacts, secret, metrics, services };
   } catch (e) {
     await db.close();
     throw e;
   }
+}
+
+/** Closes a context opened for one command (the CLI): the job system, then the database. */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  // Agenda connects its backend in the background; closing the pool under it crashes the process.
+  await ctx.agenda.ready.catch(() => undefined);
+  await stopAgenda(ctx.agenda);
+  await ctx.db.close();
 }
 
 export async function startAssay(config: Config, options: StartOptions = {}): Promise<RunningAssay> {
@@ -128,14 +138,14 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
     if (config.metrics.port !== undefined) metricsServer = await startMetricsServer(ctx, config.metrics.port, config.host);
     // This process alone can open the embedded database: the CLI's admin commands come to it.
     if (ctx.db.kind === 'embedded') {
-      const sync = kitSyncDeps(ctx).catalog
+      const sync = ctx.services.kitSync.apiConfigured
         ? async (queue: boolean, requestedBy: string) => {
-            if (!queue) return runCatalogSync(kitSyncDeps(ctx), { requestedBy });
+            if (!queue) return ctx.services.kitSync.runCatalogSync({ requestedBy });
             await ctx.queue.now(JOBS.salesforceReconcile, { requestedBy });
             return 'queued' as const;
           }
         : undefined;
-      admin = await startAdminChannel(adminSocketPath(config.dataDir), { manager: ctx.db.dataSource.manager, migrate: () => migrate(ctx.db), syncCatalog: sync }, logger).catch((err: unknown) => {
+      admin = await startAdminChannel(adminSocketPath(config.dataDir), { services: ctx.services, migrate: () => migrate(ctx.db), syncCatalog: sync }, logger).catch((err: unknown) => {
         logger.warn({ err }, 'admin channel not started: CLI admin commands need this process stopped');
         return null;
       });

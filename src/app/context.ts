@@ -8,6 +8,7 @@ import type { AssayEvents } from './events.js';
 import type { FanOutNotifier } from './notifier.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import type { Metrics } from './metrics.js';
+import type { Services } from '../services/index.js';
 
 export interface AppContext {
   config: Config;
@@ -23,4 +24,6 @@ export interface AppContext {
   secret: string;
   /** Prometheus instruments of this process (src/app/metrics.ts). */
   metrics: Metrics;
+  /** The use cases, built once with the database and the ports: adapters call these, never the database. */
+  services: Services;
 }

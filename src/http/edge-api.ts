@@ -6,20 +6,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { deriveKey } from '../app/secret.js';
 import type { EdgeServer } from '../services/edge-service.js';
-import { retryDeployment } from '../services/deployment-service.js';
-import {
-  announceHeartbeat,
-  authenticateEdge,
-  downloadableModel,
-  edgeActor,
-  edgeAssignments,
-  modelExists,
-  openDeployments,
-  recordHeartbeat,
-  signDownload,
-  verifyDownload,
-} from '../services/edge-service.js';
-import { writeAudit } from '../services/audit.js';
+import { edgeActor, signDownload, verifyDownload } from '../services/edge-service.js';
 import { ArtifactNotFoundError } from '../storage/artifact-store.js';
 import { parseJsonBody, readBody } from './body.js';
 import { HttpError } from './errors.js';
@@ -215,7 +202,7 @@ const view = (d: { id: string; modelId: string; status: string; progress: number
 
 export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
   const downloadKey = deriveKey(ctx.secret, 'download');
-  const manager = () => ctx.db.dataSource.manager;
+  const { edges, deployments } = ctx.services;
 
   const requireEdge = async (req: EdgeRequest, res: Response, next: NextFunction) => {
     const m = /^Bearer\s+(\S{1,512})$/i.exec(req.get('authorization') ?? '');
@@ -223,7 +210,7 @@ export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
       res.set('WWW-Authenticate', 'Bearer realm="assay-edge"');
       return next(new HttpError(401, 'edge token required (Authorization: Bearer <token>)'));
     }
-    const auth = await authenticateEdge(manager(), m[1]!);
+    const auth = await edges.authenticate(m[1]!);
     if (!auth.ok && auth.reason === 'revoked') return next(new HttpError(403, 'this edge server has been revoked'));
     if (!auth.ok) {
       res.set('WWW-Authenticate', 'Bearer realm="assay-edge", error="invalid_token"');
@@ -238,16 +225,16 @@ export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
 
   app.get(`${EDGE_BASE}/assignments`, async (req: EdgeRequest, res) => {
     const edge = edgeOf(req);
-    res.json({ edge: edge.name, assignments: await edgeAssignments(manager(), edge) });
+    res.json({ edge: edge.name, assignments: await edges.assignments(edge) });
   });
 
   app.get(`${EDGE_BASE}/models/:modelId/download-url`, async (req: EdgeRequest, res) => {
     const { modelId } = modelParams.parse(req.params);
     const edge = edgeOf(req);
-    const model = await downloadableModel(manager(), modelId);
+    const model = await edges.downloadableModel(modelId);
     const expires = Math.floor(Date.now() / 1000) + ctx.config.downloadUrlTtlSeconds;
     const sig = signDownload(downloadKey, model.id, edge.id, expires);
-    await writeAudit(manager(), edgeActor(edge), { action: 'model.download_url_issued', entityType: 'model', entityId: model.id, details: { expires } });
+    await edges.downloadUrlIssued(edge, model.id, expires);
     res.json({
       url: `${ctx.config.publicUrl}${EDGE_BASE}/models/${model.id}/download?expires=${expires}&sig=${sig}`,
       expiresAt: new Date(expires * 1000).toISOString(),
@@ -262,10 +249,10 @@ export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
     const { expires, sig } = downloadQuery.parse(req.query);
     const edge = edgeOf(req);
     // Unknown model → 404 first (only authenticated edges get this far); then the link itself.
-    await modelExists(manager(), modelId);
+    await edges.modelExists(modelId);
     const check = verifyDownload(downloadKey, modelId, edge.id, expires, sig);
     if (!check.ok) throw new HttpError(403, check.reason);
-    const model = await downloadableModel(manager(), modelId);
+    const model = await edges.downloadableModel(modelId);
     const path = model.s3ModelPath!;
     const store = ctx.artifacts;
     if (store.presignedUrl) {
@@ -309,15 +296,15 @@ export function registerEdgeRoutes(app: Express, ctx: AppContext): void {
   app.post(`${EDGE_BASE}/heartbeat`, readBody({ limitBytes: 256 * 1024, types: ['application/json'] }), async (req: EdgeRequest, res) => {
     const report = heartbeatBody.parse(parseJsonBody(req.body as Buffer, 'the heartbeat'));
     const edge = edgeOf(req);
-    const result = await recordHeartbeat(ctx.db.dataSource, edge, report);
-    await announceHeartbeat(result, edge, ctx.events, ctx.notifier).catch((err) => ctx.logger.error({ err }, 'heartbeat notices failed'));
-    res.json({ received: true, changed: result.changed.map(view), deployments: (await openDeployments(manager(), edge)).map(view) });
+    const result = await edges.recordHeartbeat(edge, report);
+    await edges.announceHeartbeat(result, edge).catch((err) => ctx.logger.error({ err }, 'heartbeat notices failed'));
+    res.json({ received: true, changed: result.changed.map(view), deployments: (await edges.openDeployments(edge)).map(view) });
   });
 
   app.post(`${EDGE_BASE}/deployments/:deploymentId/retry`, async (req: EdgeRequest, res) => {
     const { deploymentId } = deploymentParams.parse(req.params);
     const edge = edgeOf(req);
-    const d = await retryDeployment(ctx.db.dataSource, { deploymentId, actor: edgeActor(edge), edgeId: edge.id }, ctx.events);
+    const d = await deployments.retry({ deploymentId, actor: edgeActor(edge), edgeId: edge.id });
     res.json(view(d));
   });
 }

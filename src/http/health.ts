@@ -8,10 +8,10 @@ export function registerHealthRoutes(app: Express, ctx: AppContext): void {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await ctx.db.dataSource.query('SELECT 1');
-      res.json({ status: 'ready', database: ctx.db.kind });
+      await ctx.services.health.ping();
+      res.json({ status: 'ready', database: ctx.services.health.database });
     } catch {
-      res.status(503).json({ status: 'unavailable', database: ctx.db.kind });
+      res.status(503).json({ status: 'unavailable', database: ctx.services.health.database });
     }
   });
 }

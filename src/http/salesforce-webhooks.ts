@@ -9,7 +9,7 @@ import { OUTBOUND_ACK, OutboundMessageError, outboundProblem, parseOutboundMessa
 import { salesforceApiConfigured } from '../salesforce/client.js';
 import { sameSecret, verifySignature } from '../domain/signature.js';
 import type { InboundEvent } from '../services/ports/catalog-source.js';
-import { enqueueApply, storeEvents, type StoredEvents } from '../services/kit-sync-events.js';
+import type { StoredEvents } from '../services/kit-sync-events.js';
 import type { WebhookSource } from '../app/metrics.js';
 import { readBody, parseJsonBody } from './body.js';
 import { countRefusals } from './metrics-route.js';
@@ -28,7 +28,7 @@ const MAX_ENQUEUES_IN_FLIGHT = 500;
 async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[], source: WebhookSource): Promise<StoredEvents> {
   let stored: StoredEvents;
   try {
-    stored = await storeEvents(ctx.db.dataSource, events);
+    stored = await ctx.services.kitSync.storeEvents(events);
   } catch (err) {
     ctx.logger.error({ err }, 'could not store Salesforce events; answering 503 so Salesforce retries');
     throw new HttpError(503, 'events not stored, retry later');
@@ -40,7 +40,7 @@ async function storeAndEnqueue(ctx: AppContext, events: InboundEvent[], source: 
   // The stored row (status 'received') is the durable part: Salesforce may have its Ack now.
   // A lost enqueue is healed by a redelivery or by the reconcile sweep of unapplied events.
   enqueuesInFlight += stored.pending.length;
-  const enqueued = enqueueApply(ctx.queue, stored.pending)
+  const enqueued = ctx.services.kitSync.enqueueApply(stored.pending)
     .catch((err) => ctx.logger.error({ err, events: stored.pending.length }, 'could not enqueue Salesforce events; the reconcile sweep will'))
     .finally(() => (enqueuesInFlight -= stored.pending.length));
   if (enqueuesInFlight > MAX_ENQUEUES_IN_FLIGHT) await enqueued;

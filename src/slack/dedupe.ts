@@ -2,7 +2,6 @@
 // interaction (same view hash / action_ts) is acknowledged and not acted on again.
 import type { Middleware, AnyMiddlewareArgs } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
-import { recordDelivery } from '../services/slack-delivery-service.js';
 
 type Body = Record<string, any>;
 
@@ -24,7 +23,7 @@ export function deliveryKey(body: Body): { key: string; kind: string } | null {
 export function dedupeMiddleware(ctx: AppContext): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const id = deliveryKey(args.body as Body);
-    if (id && !(await recordDelivery(ctx.db.dataSource.manager, id.key, id.kind))) {
+    if (id && !(await ctx.services.deliveries.recordDelivery(id.key, id.kind))) {
       ctx.logger.info({ key: id.key, retryNum: args.context.retryNum }, 'Slack redelivery ignored');
       const ack = (args as { ack?: () => Promise<void> }).ack;
       if (ack) await ack();

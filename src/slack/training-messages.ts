@@ -4,7 +4,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AppContext } from '../app/context.js';
 import type { AssayEventMap } from '../app/events.js';
-import { forgetDelivery, recordDelivery, setTrainingHomeMessage, trainingCard, trainingCardForModel, type TrainingCard } from '../services/slack-delivery-service.js';
+import type { TrainingCard } from '../services/slack-delivery-service.js';
 import { readArtifact } from '../storage/artifact-store.js';
 import { uploadToThread } from './file-upload.js';
 import { trainingMessage } from '../../views/training-message.js';
@@ -33,11 +33,11 @@ export class TrainingMessages {
 
   /** Posts the home message of a new training (channel, or the requester's DM) and remembers it. */
   async postHome(trainingUid: string, channel: string): Promise<void> {
-    const card = await trainingCard(this.ctx.db.dataSource.manager, trainingUid);
+    const card = await this.ctx.services.trainings.card(trainingUid);
     if (!card) return;
     const msg = trainingMessage(card);
     const r = await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
-    if (r.channel && r.ts) await setTrainingHomeMessage(this.ctx.db.dataSource.manager, trainingUid, r.channel, r.ts);
+    if (r.channel && r.ts) await this.ctx.services.trainings.setHomeMessage(trainingUid, r.channel, r.ts);
   }
 
   /** Every progress event lands here; only the latest is sent, at the allowed pace. */
@@ -78,7 +78,7 @@ export class TrainingMessages {
 
   /** Re-renders the home message from the database (plus live numbers while training). */
   async refresh(trainingUid: string, live?: Live): Promise<TrainingCard | null> {
-    const card = await trainingCard(this.ctx.db.dataSource.manager, trainingUid);
+    const card = await this.ctx.services.trainings.card(trainingUid);
     if (!card?.slackChannel || !card.slackTs) return card;
     const view = live?.epoch !== undefined ? { ...card, currentEpoch: Math.max(card.currentEpoch, live.epoch), totalEpochs: live.totalEpochs ?? card.totalEpochs, status: card.status === 'queued' || card.status === 'validating' ? 'training' : card.status, live } : card;
     const msg = trainingMessage(view);
@@ -95,13 +95,13 @@ export class TrainingMessages {
   }
 
   async refreshForModel(modelId: string): Promise<TrainingCard | null> {
-    const card = await trainingCardForModel(this.ctx.db.dataSource.manager, modelId);
+    const card = await this.ctx.services.trainings.cardForModel(modelId);
     if (card) await this.settle(card.uid);
     return card;
   }
 
   async postInThread(trainingUid: string, message: { text: string; blocks: unknown[] }): Promise<void> {
-    const card = await trainingCard(this.ctx.db.dataSource.manager, trainingUid);
+    const card = await this.ctx.services.trainings.card(trainingUid);
     if (!card?.slackChannel || !card.slackTs) return;
     await this.client.chat.postMessage({ channel: card.slackChannel, thread_ts: card.slackTs, text: message.text, ...(message.blocks.length ? { blocks: message.blocks as never } : {}), unfurl_links: false });
   }
@@ -112,11 +112,11 @@ export class TrainingMessages {
    * False when there is no thread to post in or it was posted before.
    */
   async postDetectionPreview(modelId: string, png: Buffer): Promise<boolean> {
-    const manager = this.ctx.db.dataSource.manager;
-    const card = await trainingCardForModel(manager, modelId);
+    const { trainings, deliveries } = this.ctx.services;
+    const card = await trainings.cardForModel(modelId);
     if (!card?.model || !card.slackChannel || !card.slackTs) return false;
     const key = `detection-preview:${modelId}`;
-    if (!(await recordDelivery(manager, key, 'detection_preview'))) return false;
+    if (!(await deliveries.recordDelivery(key, 'detection_preview'))) return false;
     const name = `${card.model.modelName} v${card.model.modelVersion}`;
     await uploadToThread(this.client, {
       channel: card.slackChannel,
@@ -127,7 +127,7 @@ export class TrainingMessages {
       comment: `:frame_with_picture: *${escapeMrkdwn(name)}* on test photos: true boxes in green, predicted boxes in red (class, score ≥ 0.25).`,
       altText: `Test photos with true boxes in green and ${name}'s predicted boxes in red`,
     }, { slackApiUrl: this.ctx.config.slack?.apiUrl }).catch(async (err: unknown) => {
-      await forgetDelivery(manager, key); // not posted: a later attempt may
+      await deliveries.forgetDelivery(key); // not posted: a later attempt may
       throw err;
     });
     return true;
@@ -154,7 +154,7 @@ export class TrainingMessages {
     ev.on('model.decided', (e) => this.refreshForModel(e.modelId).then(() => undefined));
     ev.on('deployment.changed', async (e) => {
       if (!['completed', 'failed', 'rolled_back'].includes(e.status)) return;
-      const card = await trainingCardForModel(this.ctx.db.dataSource.manager, e.modelId);
+      const card = await this.ctx.services.trainings.cardForModel(e.modelId);
       // The edge's name and its error come from outside (the edge's heartbeat): escaped.
       if (card) await this.postInThread(card.uid, { text: `Deployment to ${escapeMrkdwn(e.edge ?? 'edge')}: ${e.status}${e.error ? ` (${escapeMrkdwn(e.error)})` : ''}`, blocks: [] });
     });

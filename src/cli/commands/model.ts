@@ -85,18 +85,11 @@ async function modelImport(args: string[]): Promise<number> {
   }
 
   // The database, job queue and ML readers load only when this command runs.
-  const [{ openContext }, { createLogger }, { stopAgenda }, { importModel }] = await Promise.all([
-    import('../../app/bootstrap.js'),
-    import('../../app/logger.js'),
-    import('../../jobs/job-system.js'),
-    import('../../services/model-import-service.js'),
-  ]);
+  const [{ openContext, closeContext }, { createLogger }] = await Promise.all([import('../../app/bootstrap.js'), import('../../app/logger.js')]);
   const ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
   try {
     const actor: Actor = { type: 'cli', id: os.userInfo().username };
-    const r = await importModel(
-      ctx.db.dataSource,
-      { config: ctx.config, artifacts: ctx.artifacts, queue: ctx.queue, maxModelBytes },
+    const r = await ctx.services.imports.importModel(
       {
         file: { bytes, name: path.basename(values.file) },
         kitIds: values.kit,
@@ -122,10 +115,7 @@ async function modelImport(args: string[]): Promise<number> {
     if (e instanceof DomainError) return fail(e.message);
     throw e;
   } finally {
-    // Agenda connects its backend in the background; closing the pool under it crashes the process.
-    await ctx.agenda.ready.catch(() => undefined);
-    await stopAgenda(ctx.agenda);
-    await ctx.db.close();
+    await closeContext(ctx);
   }
 }
 

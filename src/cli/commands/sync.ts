@@ -1,12 +1,9 @@
 // `assay sync [--queue]`: full kit reconciliation with Salesforce now (or queued for the workers).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
-import { openContext } from '../../app/bootstrap.js';
+import { closeContext, openContext } from '../../app/bootstrap.js';
 import { createLogger } from '../../app/logger.js';
-import { stopAgenda } from '../../jobs/job-system.js';
 import { JOBS } from '../../services/ports/job-queue.js';
-import { kitSyncDeps } from '../../salesforce/context.js';
-import { runCatalogSync } from '../../services/sync-run-service.js';
 import { reconcileSummary } from '../../admin/operations.js';
 import { viaServer } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
@@ -40,7 +37,7 @@ export const syncCommand: CliCommand = {
         process.stdout.write('Reconciliation queued; a worker (assay start) runs it.\n');
         return 0;
       }
-      const r = await runCatalogSync(kitSyncDeps(ctx), { requestedBy });
+      const r = await ctx.services.kitSync.runCatalogSync({ requestedBy });
       if (!r) {
         process.stderr.write('assay: a Salesforce sync is already queued or running; try again when it ends.\n');
         return 1;
@@ -48,10 +45,7 @@ export const syncCommand: CliCommand = {
       process.stdout.write(reconcileSummary(r));
       return 0;
     } finally {
-      // Agenda connects its backend in the background; closing the pool under it crashes the process.
-      await ctx.agenda.ready.catch(() => undefined);
-      await stopAgenda(ctx.agenda);
-      await ctx.db.close();
+      await closeContext(ctx);
     }
   },
 };

@@ -3,10 +3,8 @@
 import type { Job } from 'agenda';
 import type { AppContext } from '../../app/context.js';
 import { isDatabaseUnavailable } from '../../services/db-errors.js';
-import { datasetWithTraining, expectedLabels, intakeDataset, type IntakeResult } from '../../services/dataset-service.js';
-import { evaluateModel } from '../../services/evaluation-service.js';
+import type { IntakeResult } from '../../services/dataset-service.js';
 import { pollRemoteTrainings, submitRemoteTraining } from '../../services/remote-trainer-service.js';
-import { beginTraining, beginValidation, endTraining, finishTraining, getTraining, isCancelRequested, recordValidation, requeueAfterTransientError } from '../../services/training-run-service.js';
 import { unreadableReport } from '../../datasets/validation-report.js';
 import { datasetValidateData, modelEvaluateData, modelTrainData } from '../../services/ports/job-queue.js';
 import { failuresSoFar, isTransient, MAX_TRANSIENT_RETRIES, retryTransient, withHeartbeat } from '../job-runtime.js';
@@ -36,37 +34,38 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function runDatasetValidate(ctx: AppContext, job: Job<unknown>): Promise<void> {
   const data = datasetValidateData.parse(job.attrs.data);
-  const ds = ctx.db.dataSource;
-  const { dataset, training } = await datasetWithTraining(ds, data.datasetId, data.trainingUid);
-  if ((await beginValidation(ds, training.uid, dataset.id)) === 'skip') return;
-  const labels = await expectedLabels(ds, training.lineageId);
+  const { datasets, trainingRuns: runs } = ctx.services;
+  const { dataset, training } = await datasets.withTraining(data.datasetId, data.trainingUid);
+  if ((await runs.beginValidation(training.uid, dataset.id)) === 'skip') return;
+  const labels = await datasets.expectedLabels(training.lineageId);
   let result: IntakeResult;
   try {
-    result = await intakeDataset(dataset, labels, data, { config: ctx.config, artifacts: ctx.artifacts });
+    result = await datasets.intake(dataset, labels, data);
   } catch (e) {
     if (retriable(e) && failuresSoFar(job) < MAX_TRANSIENT_RETRIES) {
-      await requeueAfterTransientError(ds, training.uid, message(e));
+      await runs.requeueAfterTransientError(training.uid, message(e));
       throw e;
     }
     ctx.logger.error({ err: e, datasetId: dataset.id }, 'dataset validation failed');
     result = { report: unreadableReport(`The dataset could not be validated: ${message(e)}`, labels) };
   }
-  const enqueue = await recordValidation(ds, { uid: training.uid, datasetId: dataset.id, report: result.report, snapshot: result.snapshot });
+  const enqueue = await runs.recordValidation({ uid: training.uid, datasetId: dataset.id, report: result.report, snapshot: result.snapshot });
   ctx.events.emit('dataset.validated', { datasetId: dataset.id, trainingUid: training.uid, valid: result.report.valid, report: result.report as never });
   if (enqueue) await ctx.queue.now(JOBS.modelTrain, { trainingUid: training.uid });
-  else if ((await getTraining(ds.manager, training.uid)).status === 'failed') {
+  else if ((await runs.get(training.uid)).status === 'failed') {
     ctx.events.emit('training.finished', { trainingUid: training.uid, status: 'failed', modelId: null, error: result.report.summary });
   }
 }
 
 async function trainRemote(ctx: AppContext, job: Job<unknown>, uid: string): Promise<void> {
-  const training = await getTraining(ctx.db.dataSource.manager, uid);
+  const runs = ctx.services.trainingRuns;
+  const training = await runs.get(uid);
   if (training.status !== 'queued') return; // already sent: callbacks and the poll take it from here
   try {
     await submitRemoteTraining(ctx, training);
   } catch (e) {
     if (retriable(e) && failuresSoFar(job) < MAX_TRANSIENT_RETRIES) throw e;
-    if (await endTraining(ctx.db.dataSource, uid, 'failed', `the remote trainer did not take the job: ${message(e)}`)) {
+    if (await runs.endTraining(uid, 'failed', `the remote trainer did not take the job: ${message(e)}`)) {
       ctx.events.emit('training.finished', { trainingUid: uid, status: 'failed', modelId: null, error: message(e) });
     }
   }
@@ -74,15 +73,14 @@ async function trainRemote(ctx: AppContext, job: Job<unknown>, uid: string): Pro
 
 export async function runModelTrain(ctx: AppContext, job: Job<unknown>): Promise<void> {
   const { trainingUid: uid } = modelTrainData.parse(job.attrs.data);
-  const ds = ctx.db.dataSource;
-  if ((await getTraining(ds.manager, uid)).trainer === 'remote') return trainRemote(ctx, job, uid);
-  if ((await beginTraining(ds, uid)) === 'skip') return;
+  const runs = ctx.services.trainingRuns;
+  if ((await runs.get(uid)).trainer === 'remote') return trainRemote(ctx, job, uid);
+  if ((await runs.beginTraining(uid)) === 'skip') return;
   try {
-    const training = await getTraining(ds.manager, uid);
+    const training = await runs.get(uid);
     const output = training.task === 'detect' ? await trainDetectorWithTfjs(ctx, training) : await trainWithTfjs(ctx, training);
     const stored = await ctx.artifacts.put(Buffer.from(output.onnx.buffer, output.onnx.byteOffset, output.onnx.byteLength), { kind: 'model', extension: 'onnx' });
-    const model = await finishTraining(
-      ds,
+    const model = await runs.finishTraining(
       uid,
       'runtime' in output
         ? { ...stored, labels: output.labels, inputShape: output.runtime.input.shape, task: 'detect', runtime: output.runtime }
@@ -91,15 +89,15 @@ export async function runModelTrain(ctx: AppContext, job: Job<unknown>): Promise
     ctx.events.emit('training.finished', { trainingUid: uid, status: 'trained', modelId: model.id });
     await ctx.queue.now(JOBS.modelEvaluate, { modelId: model.id });
   } catch (e) {
-    const cancelled = (e as Error).name === 'TrainingCancelledError' || (await isCancelRequested(ds.manager, uid).catch(() => false));
+    const cancelled = (e as Error).name === 'TrainingCancelledError' || (await runs.isCancelRequested(uid).catch(() => false));
     if (cancelled) {
-      const t = await getTraining(ds.manager, uid);
-      if (await endTraining(ds, uid, 'cancelled', `cancelled on request after epoch ${t.currentEpoch} of ${t.totalEpochs}`)) {
+      const t = await runs.get(uid);
+      if (await runs.endTraining(uid, 'cancelled', `cancelled on request after epoch ${t.currentEpoch} of ${t.totalEpochs}`)) {
         ctx.events.emit('training.finished', { trainingUid: uid, status: 'cancelled', modelId: null });
       }
       return;
     }
-    if (await endTraining(ds, uid, 'failed', `training failed: ${message(e)}`)) {
+    if (await runs.endTraining(uid, 'failed', `training failed: ${message(e)}`)) {
       ctx.events.emit('training.finished', { trainingUid: uid, status: 'failed', modelId: null, error: message(e) });
     }
     throw e;
@@ -108,7 +106,7 @@ export async function runModelTrain(ctx: AppContext, job: Job<unknown>): Promise
 
 export async function runModelEvaluate(ctx: AppContext, job: Job<unknown>): Promise<void> {
   const { modelId } = modelEvaluateData.parse(job.attrs.data);
-  const outcome = await evaluateModel(ctx.db.dataSource, ctx.artifacts, modelId);
+  const outcome = await ctx.services.evaluations.evaluateModel(modelId);
   if (outcome) ctx.events.emit('evaluation.completed', outcome);
 }
 

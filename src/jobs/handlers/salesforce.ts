@@ -5,10 +5,6 @@ import type { Job } from 'agenda';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { RetryableSalesforceError, SalesforceNotConfiguredError } from '../../services/ports/catalog-source.js';
-import { kitSyncDeps } from '../../salesforce/context.js';
-import { enqueueApply, unappliedEvents } from '../../services/kit-sync-events.js';
-import { applySalesforceEvent, failEventAfterRetries } from '../../services/kit-sync-service.js';
-import { runCatalogSync } from '../../services/sync-run-service.js';
 import { JOBS } from '../../services/ports/job-queue.js';
 import type { JobRegistry } from './registry.js';
 
@@ -28,18 +24,19 @@ const syncData = z.object({ eventId: z.uuid() });
 const reconcileData = z.object({ requestedBy: z.string().max(200).optional(), runId: z.uuid().optional() }).optional();
 
 export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): void {
+  const sync = ctx.services.kitSync;
   registry.define(
     JOBS.salesforceSync,
     async (job: Job<{ eventId: string }>) => {
       const { eventId } = syncData.parse(job.attrs.data);
       try {
-        const outcome = await applySalesforceEvent(kitSyncDeps(ctx), eventId);
+        const outcome = await sync.applyEvent(eventId);
         if (outcome.receivedAt) ctx.metrics.salesforceApplyLag.observe({ status: outcome.status }, (Date.now() - outcome.receivedAt.getTime()) / 1000);
         ctx.logger.info({ eventId, status: outcome.status, detail: outcome.detail }, 'Salesforce event processed');
       } catch (e) {
         if (!(e instanceof RetryableSalesforceError)) throw e;
         if ((job.attrs.failCount ?? 0) + 1 >= MAX_ATTEMPTS) {
-          await failEventAfterRetries(kitSyncDeps(ctx), eventId, e.message);
+          await sync.failEventAfterRetries(eventId, e.message);
         } else {
           const at = retryLater(job);
           ctx.logger.warn({ eventId, code: e.code, retryAt: at }, 'Salesforce unavailable or over its API limit; the event is retried later');
@@ -56,17 +53,16 @@ export function registerSalesforceJobs(registry: JobRegistry, ctx: AppContext): 
       const data = reconcileData.parse(job.attrs.data ?? undefined);
       const requestedBy = data?.requestedBy ?? 'schedule';
       // Events whose apply job got lost (stored, then the process died) are queued again.
-      const stuck = await unappliedEvents(ctx.db.dataSource, 10);
-      if (stuck.length) await enqueueApply(ctx.queue, stuck);
-      const deps = kitSyncDeps(ctx);
-      if (!deps.catalog && !data?.runId) {
+      const stuck = await sync.unappliedEvents(10);
+      if (stuck.length) await sync.enqueueApply(stuck);
+      if (!sync.apiConfigured && !data?.runId) {
         ctx.logger.info('Salesforce reconciliation skipped: Salesforce API not configured');
         return;
       }
       // The recurring run comes back by itself; an on-demand one is rescheduled (its run waits queued).
       const willRetry = (e: unknown) => e instanceof RetryableSalesforceError && !job.attrs.repeatInterval && (job.attrs.failCount ?? 0) + 1 < MAX_ATTEMPTS;
       try {
-        const result = await runCatalogSync(deps, { requestedBy, runId: data?.runId, retryLater: willRetry });
+        const result = await sync.runCatalogSync({ requestedBy, runId: data?.runId, retryLater: willRetry });
         if (result) ctx.logger.info({ ...result, archived: result.archived.length }, 'Salesforce reconciliation finished');
       } catch (e) {
         if (willRetry(e)) retryLater(job);

@@ -6,7 +6,6 @@ import type { TrainingOutput } from '../../ml/train/trainer.js';
 import { DETECTOR_IMAGE_SIZE, detectRuntime, isDetectorImageSize, type DetectRuntime } from '../../domain/index.js';
 import { readSnapshot, snapshotImageLoader } from '../../services/dataset-snapshot.js';
 import { loadTrainingInputs, type TrainingRecord as ModelTraining } from '../../services/training-inputs.js';
-import { isCancelRequested, recordEpoch } from '../../services/training-run-service.js';
 
 /** How often the DB cancel flag is polled while training (the trainer checks the abort between batches). */
 const CANCEL_POLL_MS = 1_000;
@@ -15,7 +14,7 @@ const CANCEL_POLL_MS = 1_000;
 function watchCancel(ctx: AppContext, trainingUid: string): { controller: AbortController; poll: NodeJS.Timeout } {
   const controller = new AbortController();
   const poll = setInterval(() => {
-    isCancelRequested(ctx.db.dataSource.manager, trainingUid)
+    ctx.services.trainingRuns.isCancelRequested(trainingUid)
       .then((cancel) => cancel && controller.abort())
       .catch((err) => ctx.logger.warn({ err }, 'cancel check failed'));
   }, CANCEL_POLL_MS);
@@ -50,7 +49,7 @@ export async function trainWithTfjs(ctx: AppContext, training: ModelTraining): P
           // Serialised so epochs land in order; a cancel seen here stops the run between epochs.
           progressWrites = progressWrites
             .then(async () => {
-              const cancel = await recordEpoch(ctx.db.dataSource, training.uid, { ...m, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined });
+              const cancel = await ctx.services.trainingRuns.recordEpoch(training.uid, { ...m, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined });
               if (cancel) controller.abort();
               ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, accuracy: m.accuracy, valLoss: m.valLoss ?? undefined, valAccuracy: m.valAccuracy ?? undefined, etaSeconds: m.etaSeconds });
             })
@@ -110,7 +109,7 @@ export async function trainDetectorWithTfjs(ctx: AppContext, training: ModelTrai
         onProgress: (m) => {
           progressWrites = progressWrites
             .then(async () => {
-              const cancel = await recordEpoch(ctx.db.dataSource, training.uid, { epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, valMap50: m.valMap50 ?? undefined });
+              const cancel = await ctx.services.trainingRuns.recordEpoch(training.uid, { epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, valMap50: m.valMap50 ?? undefined });
               if (cancel) controller.abort();
               ctx.events.emit('training.progress', { trainingUid: training.uid, epoch: m.epoch, totalEpochs: m.totalEpochs, loss: m.loss, valLoss: m.valLoss ?? undefined, etaSeconds: m.etaSeconds });
             })

@@ -1,9 +1,7 @@
 // Buttons on a training's message and in App Home: Approve, Reject (asks a reason), Details,
 // Deploy (asks which kits and edges). Permission is checked on the server for every click.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { AlreadyDecidedError, authorize, decideModel, findModelSummary } from '../../../services/approval-service.js';
-import { deploymentPreview, requireApprover } from '../../../services/deployment-service.js';
-import { rollbackPreview } from '../../../services/rollback-service.js';
+import { AlreadyDecidedError } from '../../../services/approval-service.js';
 import { FIELD_LIMITS, ForbiddenError } from '../../../domain/index.js';
 import { deployModal } from '../../../../views/deploy.js';
 import { rollbackModal } from '../../../../views/rollback.js';
@@ -27,8 +25,9 @@ function origin(body: BlockAction) {
 /** Opens the deploy confirmation, or returns why this user may not. */
 export async function openDeployModal(deps: SlackDeps, input: { modelId: string; user: string; triggerId: string; channel?: string; ts?: string }): Promise<string | null> {
   try {
-    await authorize(deps.ctx.db.dataSource, { actor: input.user, action: 'deploy', approvers: await deps.approvers.approvers(), modelId: input.modelId });
-    const p = await deploymentPreview(deps.ctx.db.dataSource.manager, input.modelId);
+    const { approvals, deployments } = deps.ctx.services;
+    await approvals.authorize({ actor: input.user, action: 'deploy', approvers: await deps.approvers.approvers(), modelId: input.modelId });
+    const p = await deployments.preview(input.modelId);
     await deps.client.views.open({ trigger_id: input.triggerId, view: deployModal({ modelId: p.model.id, modelName: p.model.modelName, scope: p.scope, targets: p.targets, channel: input.channel, ts: input.ts }) });
     return null;
   } catch (err) {
@@ -39,8 +38,8 @@ export async function openDeployModal(deps: SlackDeps, input: { modelId: string;
 /** Opens the rollback confirmation (each kit option: active model → the one it returns to), or says why not. */
 export async function openRollbackModal(deps: SlackDeps, input: { kit: string; user: string; triggerId: string; channel?: string }): Promise<string | null> {
   try {
-    await requireApprover(deps.ctx.db.dataSource, input.user, 'rollback', await deps.approvers.approvers(), { type: 'kit', id: input.kit });
-    const p = await rollbackPreview(deps.ctx.db.dataSource.manager, input.kit);
+    await deps.ctx.services.deployments.requireApprover(input.user, 'rollback', await deps.approvers.approvers(), { type: 'kit', id: input.kit });
+    const p = await deps.ctx.services.rollbacks.preview(input.kit);
     await deps.client.views.open({ trigger_id: input.triggerId, view: rollbackModal({ ...p, channel: input.channel }) });
     return null;
   } catch (err) {
@@ -53,11 +52,7 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
     await ack();
     const where = origin(body);
     try {
-      await decideModel(
-        deps.ctx.db.dataSource,
-        { modelId: action.value ?? '', decision: 'approved', actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `approve:${where.ts ?? body.view?.id}:${action.action_ts}`, slackChannel: where.channel, slackTs: where.ts },
-        deps.ctx.events,
-      );
+      await deps.ctx.services.approvals.decide({ modelId: action.value ?? '', decision: 'approved', actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `approve:${where.ts ?? body.view?.id}:${action.action_ts}`, slackChannel: where.channel, slackTs: where.ts });
       // The model.decided listener re-renders the training message; App Home is per viewer.
       if (where.inHome) await publishHome(deps, body.user.id);
     } catch (err) {
@@ -70,12 +65,12 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
     await ack();
     const where = origin(body);
     // trigger_id first: the modal opens before any slow work; permission is checked here and on submit.
-    const model = await findModelSummary(deps.ctx.db.dataSource.manager, action.value ?? '');
+    const model = await deps.ctx.services.approvals.findModelSummary(action.value ?? '');
     if (!model) return tellUser(deps, where.channel, body.user.id, 'That model no longer exists.');
     const allowed = (await deps.approvers.approvers()).has(body.user.id);
     if (!allowed) {
       try {
-        await authorize(deps.ctx.db.dataSource, { actor: body.user.id, action: 'reject', approvers: await deps.approvers.approvers(), modelId: model.id });
+        await deps.ctx.services.approvals.authorize({ actor: body.user.id, action: 'reject', approvers: await deps.approvers.approvers(), modelId: model.id });
       } catch (err) {
         return tellUser(deps, where.channel, body.user.id, `:no_entry: ${explainMrkdwn(deps, err, 'rejecting the model')}`);
       }
@@ -85,7 +80,7 @@ export function registerModelActions(app: App, deps: SlackDeps): void {
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.details, async ({ ack, body, action }) => {
     await ack();
-    const model = await findModelSummary(deps.ctx.db.dataSource.manager, action.value ?? '');
+    const model = await deps.ctx.services.approvals.findModelSummary(action.value ?? '');
     if (!model) return tellUser(deps, origin(body).channel, body.user.id, 'That model no longer exists.');
     await deps.client.views.open({ trigger_id: body.trigger_id, view: detailsModal(model) });
   });

@@ -3,16 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { App, SlashCommand } from '@slack/bolt';
 import { FIELD_LIMITS } from '../../../domain/index.js';
-import { getKit, kitsWithSelectableOptions } from '../../../services/catalog-service.js';
-import { findModelSummary, listModels } from '../../../services/approval-service.js';
-import { requestCancel } from '../../../services/training-service.js';
-import { formatPromotionHistory, promotionHistory } from '../../../services/history-service.js';
-import { datasetReportForTraining, trainingCard } from '../../../services/slack-delivery-service.js';
-import { kitStep } from '../../../services/wizard-flow-service.js';
-import { openWizardSession } from '../../../services/wizard-session-service.js';
+import { formatPromotionHistory } from '../../../services/history-service.js';
 import { slackUser } from '../../../services/audit.js';
-import { requestCatalogSync, SyncInProgressError } from '../../../services/sync-run-service.js';
-import { salesforceIntakeStatus } from '../../../services/kit-sync-events.js';
+import { SyncInProgressError } from '../../../services/sync-run-service.js';
 import { salesforceApiConfigured } from '../../../salesforce/client.js';
 import { kitsReply, modelsReply, modelStatusReply, salesforceStatusReply, syncBusyReply, syncQueuedReply, textReply, usageReply } from '../../../../views/replies.js';
 import { trainingMessage } from '../../../../views/training-message.js';
@@ -32,35 +25,35 @@ const handlers: Record<string, Handler> = {
   help: async () => usageReply(),
   kits: async (deps, args) => {
     const search = args.join(' ').trim() || undefined;
-    const { kits, total } = await kitsWithSelectableOptions(deps.ctx.db.dataSource.manager, search, 40);
+    const { kits, total } = await deps.ctx.services.catalog.kitsWithSelectableOptions(search, 40);
     return kitsReply(kits, total, search);
   },
   models: async (deps, args) => {
-    const m = deps.ctx.db.dataSource.manager;
-    const kit = args[0] ? await getKit(m, args[0]) : null;
-    return modelsReply(await listModels(m, kit, 20), kit?.kitName);
+    const { catalog, approvals } = deps.ctx.services;
+    const kit = args[0] ? await catalog.getKit(args[0]) : null;
+    return modelsReply(await approvals.listModels(kit, 20), kit?.kitName);
   },
   status: async (deps, args) => {
     if (!args[0]) return needsArg('status', 'a training id, a model name, or "salesforce"');
     if (args[0].toLowerCase() === 'salesforce') {
       const sf = deps.ctx.config.salesforce;
-      return salesforceStatusReply({ ...(await salesforceIntakeStatus(deps.ctx.db.dataSource)), apiConfigured: salesforceApiConfigured(sf), outboundConfigured: !!sf.outbound });
+      return salesforceStatusReply({ ...(await deps.ctx.services.kitSync.intakeStatus()), apiConfigured: salesforceApiConfigured(sf), outboundConfigured: !!sf.outbound });
     }
-    const m = deps.ctx.db.dataSource.manager;
-    const card = await trainingCard(m, args[0]);
-    if (card) return trainingStatusReply(trainingMessage(card), await datasetReportForTraining(m, card.uid));
-    const model = await findModelSummary(m, args[0]);
+    const { trainings, approvals } = deps.ctx.services;
+    const card = await trainings.card(args[0]);
+    if (card) return trainingStatusReply(trainingMessage(card), await trainings.datasetReport(card.uid));
+    const model = await approvals.findModelSummary(args[0]);
     if (model) return modelStatusReply(model);
     return usageReply(`No training or model "${args[0]}".`);
   },
   cancel: async (deps, args, command) => {
     if (!args[0]) return needsArg('cancel', 'a training id');
-    const t = await requestCancel(deps.ctx.db.dataSource.manager, args[0], slackUser(command.user_id), { approvers: await deps.approvers.approvers() });
+    const t = await deps.ctx.services.trainings.requestCancel(args[0], slackUser(command.user_id), { approvers: await deps.approvers.approvers() });
     return textReply(t.status === 'cancelled' ? `Training ${t.uid} is cancelled.` : `Cancel requested: training ${t.uid} stops after the current batch.`);
   },
   deploy: async (deps, args, command) => {
     if (!args[0]) return needsArg('deploy', 'a model id or name');
-    const model = await findModelSummary(deps.ctx.db.dataSource.manager, args[0]);
+    const model = await deps.ctx.services.approvals.findModelSummary(args[0]);
     if (!model) return usageReply(`No model "${args[0]}".`);
     const refused = await openDeployModal(deps, { modelId: model.id, user: command.user_id, triggerId: command.trigger_id });
     return refused ? textReply(escapeMrkdwn(refused)) : null;
@@ -72,13 +65,13 @@ const handlers: Record<string, Handler> = {
   },
   history: async (deps, args) => {
     if (!args[0]) return needsArg('history', 'a kit id');
-    const text = formatPromotionHistory(await promotionHistory(deps.ctx.db.dataSource.manager, args[0]));
+    const text = formatPromotionHistory(await deps.ctx.services.history.promotionHistory(args[0]));
     // Kit, option and model names come from Salesforce: escaped inside the code block too.
     return textReply('```' + escapeMrkdwn(text.slice(0, 2900)) + '```');
   },
   sync: async (deps, _args, command) => {
     try {
-      const { last } = await requestCatalogSync({ dataSource: deps.ctx.db.dataSource, queue: deps.ctx.queue }, { actor: command.user_id, approvers: await deps.approvers.approvers() });
+      const { last } = await deps.ctx.services.kitSync.requestCatalogSync({ actor: command.user_id, approvers: await deps.approvers.approvers() });
       return syncQueuedReply(last);
     } catch (err) {
       if (err instanceof SyncInProgressError) return syncBusyReply(err.run);
@@ -91,10 +84,10 @@ const handlers: Record<string, Handler> = {
 async function openWizard(deps: SlackDeps, command: SlashCommand): Promise<void> {
   const sessionId = randomUUID();
   const opened = await deps.client.views.open({ trigger_id: command.trigger_id, view: loadingView(sessionId) });
-  const m = deps.ctx.db.dataSource.manager;
+  const { wizard } = deps.ctx.services;
   const channel = command.channel_id?.startsWith('D') ? null : command.channel_id;
-  await openWizardSession(m, { id: sessionId, userId: command.user_id, teamId: command.team_id, channelId: channel, viewId: opened.view?.id ?? null, ttlMinutes: deps.ctx.config.wizardTtlMinutes });
-  const step = await kitStep(m);
+  await wizard.openSession({ id: sessionId, userId: command.user_id, teamId: command.team_id, channelId: channel, viewId: opened.view?.id ?? null, ttlMinutes: deps.ctx.config.wizardTtlMinutes });
+  const step = await wizard.kitStep();
   await deps.client.views.update({ view_id: opened.view!.id!, hash: opened.view?.hash, view: kitsView({ sessionId, ...step }) });
 }
 

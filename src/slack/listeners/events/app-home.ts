@@ -1,14 +1,12 @@
 // App Home: rebuilt from the database each time the tab opens.
 import type { App } from '@slack/bolt';
-import { approvalsWaitingFor } from '../../../services/approval-service.js';
-import { activeModelsPerKit, recentTrainings } from '../../../services/slack-delivery-service.js';
 import { homeView } from '../../../../views/home.js';
 import type { SlackDeps } from '../deps.js';
 
 export async function publishHome(deps: SlackDeps, userId: string): Promise<void> {
-  const m = deps.ctx.db.dataSource.manager;
+  const { trainings: t, approvals } = deps.ctx.services;
   const isApprover = (await deps.approvers.approvers()).has(userId);
-  const [trainings, waiting, active] = await Promise.all([recentTrainings(m, 10), isApprover ? approvalsWaitingFor(m, userId, 10) : Promise.resolve([]), activeModelsPerKit(m)]);
+  const [trainings, waiting, active] = await Promise.all([t.recent(10), isApprover ? approvals.waitingFor(userId, 10) : Promise.resolve([]), t.activeModelsPerKit()]);
   await deps.client.views.publish({ user_id: userId, view: homeView({ trainings, waiting, active, isApprover }) });
 }
 

@@ -1,12 +1,11 @@
 // External-select search for kits (catalogs over 100): answered from the synced table, ≤100 options.
 import type { App } from '@slack/bolt';
-import { searchKits } from '../../../services/wizard-flow-service.js';
 import { KIT_SEARCH_ACTION, kitOption } from '../../../../views/wizard.js';
 import type { SlackDeps } from '../deps.js';
 
 export function registerKitOptions(app: App, deps: SlackDeps): void {
   app.options(KIT_SEARCH_ACTION, async ({ options, ack }) => {
-    const kits = await searchKits(deps.ctx.db.dataSource.manager, String(options.value ?? ''));
+    const kits = await deps.ctx.services.catalog.searchKits(String(options.value ?? ''));
     await ack({ options: kits.map(kitOption) });
   });
 }

@@ -1,9 +1,6 @@
 // Submits of the Reject-reason, Deploy- and Rollback-confirmation modals.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { decideModel } from '../../../services/approval-service.js';
-import { deployModel } from '../../../services/deployment-service.js';
-import { rollbackKit } from '../../../services/rollback-service.js';
 import { DomainError, ForbiddenError } from '../../../domain/index.js';
 import { DEPLOY_CALLBACK } from '../../../../views/deploy.js';
 import { REJECT_CALLBACK } from '../../../../views/replies.js';
@@ -30,11 +27,7 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
     if (!m) return void (await ack({ response_action: 'errors', errors: { reason: 'This form is out of date: close it and click Reject again' } }));
     if (reason.length < 3) return void (await ack({ response_action: 'errors', errors: { reason: 'Say why, in a few words' } }));
     try {
-      await decideModel(
-        deps.ctx.db.dataSource,
-        { modelId: m.modelId, decision: 'rejected', actor: body.user.id, approvers: await deps.approvers.approvers(), reason, interactionKey: `reject:${view.id}`, slackChannel: m.channel, slackTs: m.ts },
-        deps.ctx.events,
-      );
+      await deps.ctx.services.approvals.decide({ modelId: m.modelId, decision: 'rejected', actor: body.user.id, approvers: await deps.approvers.approvers(), reason, interactionKey: `reject:${view.id}`, slackChannel: m.channel, slackTs: m.ts });
       await ack();
     } catch (err) {
       const text = err instanceof DomainError ? err.message : explain(deps, err, 'rejecting the model');
@@ -48,7 +41,7 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
     await ack();
     if (!m) return tellUser(deps, undefined, body.user.id, ':no_entry: This rollback form is out of date: run /assay rollback <kit> again.');
     try {
-      const r = await rollbackKit(deps.ctx.db.dataSource, { kit: m.kit, from: m.from, actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `rollback:${view.id}` }, deps.ctx.events);
+      const r = await deps.ctx.services.rollbacks.rollbackKit({ kit: m.kit, from: m.from, actor: body.user.id, approvers: await deps.approvers.approvers(), interactionKey: `rollback:${view.id}` });
       await tellUser(deps, m.channel ?? undefined, body.user.id, rollbackDoneText(r));
     } catch (err) {
       await tellUser(deps, m.channel ?? undefined, body.user.id, `:no_entry: ${escapeMrkdwn(explain(deps, err, 'rolling back'))}`);
@@ -68,11 +61,7 @@ export function registerDecisionViews(app: App, deps: SlackDeps): void {
     // Deploying is a transaction plus enqueued edge jobs: quick, but answer Slack first.
     await ack();
     try {
-      const r = await deployModel(
-        deps.ctx.db.dataSource,
-        { modelId: m.modelId, actor: body.user.id, approvers: await deps.approvers.approvers(), scope, targets, interactionKey: `deploy:${view.id}`, ...(m.channel && m.ts ? { slack: { channel: m.channel, ts: m.ts } } : {}) },
-        deps.ctx.events,
-      );
+      const r = await deps.ctx.services.deployments.deploy({ modelId: m.modelId, actor: body.user.id, approvers: await deps.approvers.approvers(), scope, targets, interactionKey: `deploy:${view.id}`, ...(m.channel && m.ts ? { slack: { channel: m.channel, ts: m.ts } } : {}) });
       await tellUser(deps, m.channel ?? undefined, body.user.id, `:rocket: Deploying: ${r.activated.length} kit option(s) switched, ${r.deployments.length} edge deployment(s) queued.`);
     } catch (err) {
       const text = err instanceof ForbiddenError || err instanceof DomainError ? err.message : explain(deps, err, 'deploying');

@@ -8,8 +8,7 @@ import type { WebClient } from '@slack/web-api';
 import { FIELD_LIMITS, ValidationError, formatMegabytes } from '../../../domain/index.js';
 import { slackUser } from '../../../services/audit.js';
 import { UPLOAD_MAX_BYTES } from '../../../services/dataset-service.js';
-import { checkModelFile, downloadSlackModel, importFormChoices, importModel, modelImportLimit, type ImportDatasetSource } from '../../../services/model-import-service.js';
-import { setTrainingHomeMessage } from '../../../services/slack-delivery-service.js';
+import { checkModelFile, downloadSlackModel, modelImportLimit, type ImportDatasetSource } from '../../../services/model-import-service.js';
 import { IMPORT_CALLBACK, importAcceptedNote, importCheckingMessage, importRefusedMessage, importStartedView, importView } from '../../../../views/model-import.js';
 import { explain, type SlackDeps } from '../deps.js';
 
@@ -59,7 +58,7 @@ async function describe(client: WebClient, id: string, block: string): Promise<S
 }
 
 export async function openImportModal(deps: SlackDeps, input: { triggerId: string; channel: string | null }): Promise<void> {
-  const { kits, options } = await importFormChoices(deps.ctx.db.dataSource.manager);
+  const { kits, options } = await deps.ctx.services.imports.formChoices();
   const limit = modelImportLimit({ config: deps.ctx.config });
   await deps.client.views.open({
     trigger_id: input.triggerId,
@@ -122,15 +121,13 @@ export function registerImportView(app: App, deps: SlackDeps): void {
     }
     try {
       const bytes = await download;
-      const r = await importModel(
-        ctx.db.dataSource,
-        { config: ctx.config, artifacts: ctx.artifacts, queue: ctx.queue },
+      const r = await ctx.services.imports.importModel(
         { file: { bytes, name: model.name }, kitIds: selected(v, 'kits'), optionUids: selected(v, 'options').length ? selected(v, 'options') : undefined, lineageName: text(v, 'lineage_name'), dataset, requestedBy: user, slackChannel: channel },
         slackUser(user),
       );
       if (home) {
         // The import's message becomes the model's home: evaluation and approval update it.
-        await setTrainingHomeMessage(ctx.db.dataSource.manager, r.training.uid, home.channel, home.ts);
+        await ctx.services.trainings.setHomeMessage(r.training.uid, home.channel, home.ts);
         await deps.messages.refresh(r.training.uid);
         const note = importAcceptedNote({ modelName: r.model.modelName, classes: r.detector.names, testImages: Number((r.dataset.splitCounts as Record<string, number>).test ?? 0), warnings: r.warnings });
         await deps.client.chat.postMessage({ channel: home.channel, thread_ts: home.ts, text: note.text, blocks: note.blocks, unfurl_links: false });
