@@ -50,6 +50,8 @@ export default tseslint.config(
     files: ['src/{slack,http,jobs,cli,salesforce,admin}/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/db/**', '**/repositories/**', 'typeorm', 'pg', '@electric-sql/*'], message: 'Adapters call services; they import no database module (db/, repositories/, TypeORM, pg).' }] }],
+      // ...nor reach for the context's database handle: `ctx.services` owns the transactions.
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='db'][object.name='ctx'], MemberExpression[property.name='db'][object.property.name='ctx']", message: 'Adapters call ctx.services; the database handle is the services\' (app/bootstrap.ts closeContext ends it).' }],
     },
   },
   {

@@ -17,7 +17,7 @@ export function buildServices(deps: ServiceDeps) {
   const ds = deps.db.dataSource;
   return {
     catalog: catalogServices(ds),
-    wizard: wizardServices(ds),
+    wizard: wizardServices(ds, deps.queue, deps.config.wizardTtlMinutes),
     hyperparameters: hyperparameterServices(ds),
     approvals: approvalServices(deps),
     deployments: deploymentServices(deps),

@@ -2,10 +2,8 @@
 // modal says so; posting the training's home message and queueing validation come after the ack.
 import type { WebClient } from '@slack/web-api';
 import type { WizardSession } from '../../../../services/wizard-session-service.js';
-import { startDatasetValidation } from '../../../../services/training-service.js';
 import { slackUser } from '../../../../services/audit.js';
-import { findModelSummary } from '../../../../services/approval-service.js';
-import { submitDataset, WizardFieldErrors, type UploadedDatasetFile } from '../../../../services/wizard-flow-service.js';
+import { WizardFieldErrors, type UploadedDatasetFile } from '../../../../services/wizard-flow-service.js';
 import { doneView, WIZARD_BLOCK } from '../../../../../views/wizard.js';
 import { parseDatasetState } from '../../../wizard-state.js';
 import { withSession, type Ack, type StepArgs, type WizardDeps } from './step.js';
@@ -30,7 +28,7 @@ async function describeFile(client: WebClient, fileId: string | null): Promise<U
 async function afterCreate(deps: WizardDeps, session: WizardSession, trainingUid: string, datasetId: string, upload: UploadedDatasetFile | null): Promise<void> {
   const { ctx } = deps;
   try {
-    await startDatasetValidation(ctx.queue, { datasetId, trainingUid, uploadUrl: upload?.urlPrivateDownload ?? null });
+    await ctx.services.wizard.startDatasetValidation({ datasetId, trainingUid, uploadUrl: upload?.urlPrivateDownload ?? null });
   } catch (err) {
     ctx.logger.error({ err: (err as Error).message, trainingUid }, 'could not queue dataset validation');
   }
@@ -42,13 +40,12 @@ async function afterCreate(deps: WizardDeps, session: WizardSession, trainingUid
 }
 
 export const datasetSubmitted = (deps: WizardDeps) => async ({ ack, body, view }: StepArgs) => {
-  const m = () => deps.ctx.db.dataSource.manager;
   await withSession(deps, view, body.user.id, ack as Ack, WIZARD_BLOCK.datasetName, async (s) => {
     const { uploadedFileId, ...fields } = parseDatasetState(view.state.values);
     const file = await describeFile(deps.client, uploadedFileId);
-    const created = await submitDataset(m(), s, { ...fields, uploadedFile: file, requestedBy: body.user.id, slackChannel: s.channelId }, slackUser(body.user.id), deps.ctx.config.wizardTtlMinutes);
+    const created = await deps.ctx.services.wizard.submitDataset(s, { ...fields, uploadedFile: file, requestedBy: body.user.id, slackChannel: s.channelId }, slackUser(body.user.id));
     if (created.decision.action === 'skip' || !created.training || !created.dataset) {
-      const existing = created.decision.existingModelId ? await findModelSummary(m(), created.decision.existingModelId) : null;
+      const existing = created.decision.existingModelId ? await deps.ctx.services.approvals.findModelSummary(created.decision.existingModelId) : null;
       await ack({ response_action: 'update', view: doneView({ trainingId: null, channel: s.channelId, skipped: existing?.modelName ?? 'the existing model' }) });
       return;
     }

@@ -4,7 +4,6 @@ import type { SlackViewMiddlewareArgs, ViewOutput } from '@slack/bolt';
 import type { WizardSession } from '../../../../services/wizard-session-service.js';
 import { DETECTOR_IMAGE_SIZE, FIELD_LIMITS, HYPERPARAMETER_LIMITS, ValidationError } from '../../../../domain/index.js';
 import { WizardFieldErrors, type NextStep } from '../../../../services/wizard-flow-service.js';
-import { getOpenWizardSession } from '../../../../services/wizard-session-service.js';
 import { checkGuideImages, type GuideImageChecker } from '../../../../services/guide-image-service.js';
 import { datasetView, labelsView } from '../../../../../views/wizard.js';
 import { blockFor } from '../../../wizard-state.js';
@@ -37,7 +36,7 @@ function errorsFor(view: ViewOutput, err: unknown, fallback: string): Record<str
 /** Runs one step with its open session; any error is acked as field errors (`fallback`: the block for errors without one). */
 export async function withSession(deps: SlackDeps, view: ViewOutput, user: string, ack: Ack, fallback: string, step: (s: WizardSession) => Promise<void>): Promise<void> {
   try {
-    const session = await getOpenWizardSession(deps.ctx.db.dataSource.manager, view.private_metadata, user);
+    const session = await deps.ctx.services.wizard.openSessionOf(view.private_metadata, user);
     await step(session);
   } catch (err) {
     const errors = errorsFor(view, err, fallback);
