@@ -6,12 +6,15 @@ import type { AdminServices } from '../services/registry/admin.js';
 import type { Actor } from '../services/audit.js';
 import type { ReconcileResult } from '../services/kit-sync-service.js';
 import type { AdminOperation, AdminResponse } from './protocol.js';
+import { executeModelImport, type ModelImportDeps } from './model-import.js';
 
 export interface AdminDeps {
   services: AdminServices;
   migrate(): Promise<string[]>;
   /** A full Salesforce reconciliation now (null: another one is open), or queued for a worker. */
   syncCatalog?(queue: boolean, requestedBy: string): Promise<ReconcileResult | null | 'queued'>;
+  /** `assay model import` (needs the artifact store and the queue: the server's, or a full context). */
+  modelImport?: ModelImportDeps;
 }
 
 const out = (stdout: string): AdminResponse => ({ code: 0, stdout, stderr: '' });
@@ -70,6 +73,9 @@ async function run(deps: AdminDeps, op: AdminOperation, actor: Actor): Promise<A
       if (!r) return { code: 1, stdout: '', stderr: 'assay: a Salesforce sync is already queued or running; try again when it ends.\n' };
       return out(reconcileSummary(r));
     }
+    case 'model.import':
+      if (!deps.modelImport) return { code: 2, stdout: '', stderr: 'assay: model import needs the running server or a database of its own\n' };
+      return executeModelImport(deps.modelImport, op, actor);
     case 'migrate': {
       const ran = await deps.migrate();
       return out(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : 'Database schema is up to date.\n');

@@ -11,6 +11,20 @@ export const adminSocketPath = (dataDir: string) => path.join(path.resolve(dataD
 export const MAX_ADMIN_REQUEST_BYTES = 16 * 1024;
 
 const name = z.string().trim().min(1).max(200);
+/** Files travel by absolute path: the server resolves nothing against its own folder. */
+const absolutePath = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
+
+const modelImport = z.strictObject({
+  op: z.literal('model.import'),
+  file: absolutePath,
+  kits: z.array(name).min(1).max(100),
+  /** An https:// URL or a local COCO file (absolute path). */
+  dataset: z.union([z.url({ protocol: /^https?$/ }), absolutePath]),
+  lineage: name.optional(),
+  lineageName: name.optional(),
+  datasetName: name.optional(),
+});
+export type ModelImportOperation = z.infer<typeof modelImport>;
 
 export const adminOperation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('edge.add'), name }),
@@ -21,6 +35,7 @@ export const adminOperation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('seed'), demoKits: z.boolean() }),
   z.strictObject({ op: z.literal('migrate') }),
   z.strictObject({ op: z.literal('sync'), queue: z.boolean() }),
+  modelImport,
 ]);
 export type AdminOperation = z.infer<typeof adminOperation>;
 

@@ -52,6 +52,9 @@ function serve(socket: net.Socket, deps: AdminDeps, logger: Logger): void {
       return;
     }
     done = true;
+    // The idle limit is for clients that never finish their line; a long operation (a sync now,
+    // an import) keeps the socket while it runs, and the CLI has its own deadline.
+    socket.setTimeout(0);
     void answer(deps, buffered.slice(0, end), logger).then(reply, (err) => {
       logger.error({ err }, 'admin channel answer failed');
       socket.destroy();
@@ -78,7 +81,9 @@ export async function startAdminChannel(path: string, deps: AdminDeps, logger: L
     }
     fs.rmSync(path, { force: true });
   }
-  const server = net.createServer((socket) => serve(socket, deps, logger));
+  // Half-open: the CLI ends its side after the request line and still reads the answer, however
+  // long the operation takes (by default the server's side would end with it).
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, deps, logger));
   // The socket is created under this umask (never group/world-accessible, not even for a moment), then chmod'ed to be sure.
   const umask = process.umask(0o177);
   try {

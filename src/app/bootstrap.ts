@@ -145,7 +145,7 @@ export async function startAssay(config: Config, options: StartOptions = {}): Pr
             return 'queued' as const;
           }
         : undefined;
-      admin = await startAdminChannel(adminSocketPath(config.dataDir), { services: ctx.services, migrate: () => migrate(ctx.db), syncCatalog: sync }, logger).catch((err: unknown) => {
+      admin = await startAdminChannel(adminSocketPath(config.dataDir), { services: ctx.services, migrate: () => migrate(ctx.db), syncCatalog: sync, modelImport: { importModel: ctx.services.imports.importModel, maxModelBytes: config.fetch.maxBytes } }, logger).catch((err: unknown) => {
         logger.warn({ err }, 'admin channel not started: CLI admin commands need this process stopped');
         return null;
       });

@@ -125,6 +125,22 @@ describe('the admin channel', () => {
     expect(history.out).toMatch(/^Kit 4567 "PR urine" at 2026-01-01T00:00:00Z/);
   });
 
+  it('assay model import while the server runs: the server imports (files by absolute path) and its worker evaluates', async () => {
+    const CASE = path.resolve('test/fixtures/detect-eval/case_public');
+    if ((await assay(['seed', '--demo-kits'])).code !== 0) throw new Error('seed failed');
+    const imported = await assay(['model', 'import', '--file', path.relative(process.cwd(), path.join(CASE, 'model.onnx')), '--kit', '4567', '--dataset', path.join(CASE, 'dataset/coco.json'), '--name', 'admin_lights']);
+    expect(imported.err).toBe('');
+    expect(imported.code).toBe(0);
+    expect(imported.out).toMatch(/^Imported model\.onnx as admin_lights_\w+_v1 \(version 1 of lineage admin_lights/);
+    const ds = server.ctx.db.dataSource;
+    const status = async () => (await ds.query(`SELECT m.status FROM models m JOIN training_lineages l ON l.id = m.lineage_id WHERE l.name = 'admin_lights'`))[0]?.status;
+    expect(await waitFor('the server to evaluate the imported model', async () => ((await status()) === 'pending_approval' ? 'pending_approval' : null), 90_000)).toBe('pending_approval');
+
+    // Relative paths would be read from the server's folder: the channel refuses them.
+    const refused = JSON.parse(await raw(JSON.stringify({ v: 1, user: 'x', operation: { op: 'model.import', file: 'model.onnx', kits: ['4567'], dataset: path.join(CASE, 'dataset/coco.json') } }) + '\n'));
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('file: must be an absolute path') });
+  });
+
   it('assay sync --queue while the server runs: the server queues it and its worker reconciles', async () => {
     const queued = await assay(['sync', '--queue']);
     expect(queued).toMatchObject({ code: 0, err: '', out: 'Reconciliation queued; a worker (assay start) runs it.\n' });

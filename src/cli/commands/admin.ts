@@ -18,8 +18,8 @@ const print = (r: AdminResponse): number => {
 
 /** The exit code of the operation run by the server on the admin channel; null when no server listens. */
 export async function viaServer(operation: AdminOperation, dataDir: string): Promise<number | null> {
-  // A reconciliation now may take long; everything else answers in seconds.
-  const timeoutMs = operation.op === 'sync' && !operation.queue ? 3 * 60 * 60_000 : 120_000;
+  // A reconciliation now may take long, an import downloads and checks a dataset; everything else answers in seconds.
+  const timeoutMs = operation.op === 'sync' && !operation.queue ? 3 * 60 * 60_000 : operation.op === 'model.import' ? 30 * 60_000 : 120_000;
   const r = await sendAdminRequest(adminSocketPath(dataDir), JSON.stringify({ v: 1, user: os.userInfo().username, operation }), timeoutMs);
   return r ? print(r) : null;
 }

@@ -3,13 +3,13 @@
 // a lineage; a worker evaluates it on the dataset and the approval card follows, as for a model
 // trained here. A file or dataset that does not fit is refused with one line, nothing created.
 import os from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
-import { DomainError, formatMegabytes } from '../../domain/index.js';
+import { adminOperation, describeRequestProblem, type ModelImportOperation } from '../../admin/protocol.js';
+import { executeModelImport } from '../../admin/model-import.js';
+import { viaServer } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
-import type { Actor } from '../../services/audit.js';
 
 const importUsage = 'assay model import --file MODEL.onnx --kit KIT [--kit KIT ...] --dataset URL|COCO.json [--lineage TRAINING-ID|NAME] [--name LINEAGE-NAME] [--dataset-name NAME]';
 const usage = 'assay model import --file MODEL.onnx --kit KIT --dataset URL|COCO.json [...]';
@@ -29,11 +29,6 @@ evaluation on the dataset; a worker (assay start) evaluates it and posts the app
   --name NAME          name of a new lineage (default: from its options)
   --dataset-name NAME  name the dataset row (default: import-<file>-<random>)
 `;
-
-const fail = (message: string): number => {
-  process.stderr.write(`assay: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-  return 1;
-};
 
 async function modelImport(args: string[]): Promise<number> {
   let values;
@@ -58,64 +53,44 @@ async function modelImport(args: string[]): Promise<number> {
     return 0;
   }
   if (!values.file || !values.kit?.length || !values.dataset) throw new CliUsageError(`--file, --kit and --dataset are required\nusage: ${importUsage}`);
+  const parsed = adminOperation.safeParse({
+    op: 'model.import',
+    file: path.resolve(values.file),
+    kits: values.kit,
+    dataset: /^https?:\/\//i.test(values.dataset) ? values.dataset : path.resolve(values.dataset),
+    lineage: values.lineage,
+    lineageName: values.name,
+    datasetName: values['dataset-name'],
+  });
+  if (!parsed.success) throw new CliUsageError(`${describeRequestProblem(parsed.error)}\nusage: ${importUsage}`);
+  const op = parsed.data as ModelImportOperation;
   const config = loadConfig();
-  const maxModelBytes = config.fetch.maxBytes;
 
-  // The file is read (and its size checked) before anything is opened.
-  let bytes: Buffer;
-  try {
-    const size = (await stat(values.file)).size;
-    if (size > maxModelBytes) return fail(`The model file is ${formatMegabytes(size)}; the limit is ${formatMegabytes(maxModelBytes)} (DATASET_MAX_BYTES)`);
-    bytes = await readFile(values.file);
-  } catch (e) {
-    return fail(`cannot read ${values.file}: ${(e as Error).message}`);
+  // Beside `assay start` on the embedded database, the server (its only owner) imports.
+  if (!config.database.url) {
+    const code = await viaServer(op, config.dataDir);
+    if (code !== null) return code;
   }
-  const datasetArg = values.dataset;
-  let dataset;
-  if (/^https?:\/\//i.test(datasetArg)) dataset = { kind: 'url' as const, url: datasetArg };
-  else {
-    const { readLocalCocoDocument, LocalDatasetError } = await import('../../datasets/local-dataset.js');
-    try {
-      const doc = await readLocalCocoDocument(datasetArg);
-      dataset = { kind: 'document' as const, uri: doc.uri, bytes: doc.bytes };
-    } catch (e) {
-      if (e instanceof LocalDatasetError) return fail(e.message);
-      throw e;
-    }
-  }
-
-  // The database, job queue and ML readers load only when this command runs.
+  // Otherwise here: the database, job queue and ML readers open only once the files passed.
+  let ctx: Awaited<ReturnType<typeof import('../../app/bootstrap.js').openContext>> | undefined;
   const [{ openContext, closeContext }, { createLogger }] = await Promise.all([import('../../app/bootstrap.js'), import('../../app/logger.js')]);
-  const ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
   try {
-    const actor: Actor = { type: 'cli', id: os.userInfo().username };
-    const r = await ctx.services.imports.importModel(
+    const r = await executeModelImport(
       {
-        file: { bytes, name: path.basename(values.file) },
-        kitIds: values.kit,
-        dataset,
-        lineage: values.lineage,
-        lineageName: values.name,
-        datasetName: values['dataset-name'],
-        requestedBy: `cli:${actor.id ?? 'unknown'}`,
+        maxModelBytes: config.fetch.maxBytes,
+        async importModel(request, actor) {
+          ctx = await openContext(config, { logger: createLogger(process.env.LOG_LEVEL ?? 'warn') });
+          return ctx.services.imports.importModel(request, actor);
+        },
       },
-      actor,
+      op,
+      { type: 'cli', id: os.userInfo().username },
     );
-    const split = r.dataset.splitCounts as Record<string, number>;
-    process.stdout.write(
-      `Imported ${path.basename(values.file)} as ${r.model.modelName} (version ${r.model.modelVersion} of lineage ${r.lineage.name}, training id ${r.lineage.trainingId}).\n` +
-        `  detector: ${r.detector.names.length} classes (${r.detector.names.join(', ')}), input ${r.detector.inputSize.height}x${r.detector.inputSize.width}, sha256 ${r.model.artifactSha256}\n` +
-        `  serves: ${r.options.map((o) => o.name).join(', ')}\n` +
-        `  dataset ${r.dataset.name}: ${split.test ?? 0} test image(s)\n` +
-        (r.warnings.length ? r.warnings.map((w) => `  warning: ${w}\n`).join('') : '') +
-        `Evaluation queued (model ${r.model.id}); a worker (assay start) runs it, then the model waits for approval.\n`,
-    );
-    return 0;
-  } catch (e) {
-    if (e instanceof DomainError) return fail(e.message);
-    throw e;
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.code;
   } finally {
-    await closeContext(ctx);
+    if (ctx) await closeContext(ctx);
   }
 }
 
