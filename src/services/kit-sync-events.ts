@@ -2,6 +2,7 @@
 // round trip, all or nothing), duplicates recognised by event_key. Only after this commits does
 // the webhook answer 200/Ack; then one `salesforce.sync` job per event applies it.
 import type { DataSource } from 'typeorm';
+import { SalesforceEventRepository } from '../repositories/salesforce-event-repository.js';
 import type { InboundEvent } from './ports/catalog-source.js';
 import type { JobQueue } from './ports/job-queue.js';
 import { JOBS } from './ports/job-queue.js';
@@ -15,25 +16,19 @@ export interface StoredEvents {
 }
 
 export async function storeEvents(dataSource: DataSource, events: InboundEvent[]): Promise<StoredEvents> {
-  const rows = events.map((e) => ({
-    key: e.key,
-    source: e.source,
-    entity_name: e.entityName,
-    change_type: e.changeType,
-    record_ids: e.recordIds,
-    commit_ts: e.commitTimestamp?.toISOString() ?? null,
-    payload: e.payload,
-    status: e.ignoredReason ? 'ignored' : 'received',
-    error: e.ignoredReason ?? null,
-  }));
-  const inserted: { id: string; event_key: string; status: string }[] = await dataSource.query(
-    `INSERT INTO salesforce_events (event_key, source, entity_name, change_type, record_ids, commit_timestamp, payload, status, error, processed_at)
-     SELECT e.key, e.source, e.entity_name, e.change_type, ARRAY(SELECT jsonb_array_elements_text(e.record_ids)), e.commit_ts::timestamptz,
-            e.payload, e.status, e.error, CASE WHEN e.status = 'ignored' THEN now() END
-       FROM jsonb_to_recordset($1::jsonb) AS e(key text, source text, entity_name text, change_type text, record_ids jsonb, commit_ts text, payload jsonb, status text, error text)
-     ON CONFLICT (event_key) DO NOTHING
-     RETURNING id, event_key, status`,
-    [JSON.stringify(rows)],
+  const repo = new SalesforceEventRepository(dataSource.manager);
+  const inserted = await repo.insertNew(
+    events.map((e) => ({
+      key: e.key,
+      source: e.source,
+      entity_name: e.entityName,
+      change_type: e.changeType,
+      record_ids: e.recordIds,
+      commit_ts: e.commitTimestamp?.toISOString() ?? null,
+      payload: e.payload,
+      status: e.ignoredReason ? 'ignored' : 'received',
+      error: e.ignoredReason ?? null,
+    })),
   );
   const pending = inserted.filter((r) => r.status === 'received').map((r) => r.id);
   const uniqueKeys = new Set(events.map((e) => e.key));
@@ -41,10 +36,7 @@ export async function storeEvents(dataSource: DataSource, events: InboundEvent[]
   if (inserted.length < uniqueKeys.size) {
     // A redelivery of something stored earlier: if it was never applied (its job got lost), apply it now.
     const seen = new Set(inserted.map((r) => r.event_key));
-    const again: { id: string }[] = await dataSource.query(`SELECT id FROM salesforce_events WHERE event_key = ANY($1::text[]) AND status = 'received'`, [
-      [...uniqueKeys].filter((k) => !seen.has(k)),
-    ]);
-    pending.push(...again.map((r) => r.id));
+    pending.push(...(await repo.receivedIdsByKey([...uniqueKeys].filter((k) => !seen.has(k)))));
   }
   return { stored: inserted.length, duplicates, ignored: inserted.filter((r) => r.status === 'ignored').length, pending };
 }
@@ -55,11 +47,7 @@ export async function enqueueApply(queue: JobQueue, eventIds: string[]): Promise
 
 /** Events stored but never applied (e.g. the process died between commit and enqueue). */
 export async function unappliedEvents(dataSource: DataSource, olderThanMinutes: number): Promise<string[]> {
-  const rows: { id: string }[] = await dataSource.query(
-    `SELECT id FROM salesforce_events WHERE status = 'received' AND received_at < now() - make_interval(mins => $1) ORDER BY received_at LIMIT 1000`,
-    [olderThanMinutes],
-  );
-  return rows.map((r) => r.id);
+  return new SalesforceEventRepository(dataSource.manager).receivedBefore(olderThanMinutes);
 }
 
 export interface UnappliedEvent {
@@ -81,21 +69,13 @@ export interface IntakeStatus {
   unappliedTotal: number;
 }
 
-const UNAPPLIED = `(status = 'failed' AND received_at > now() - interval '7 days')
-   OR (status = 'received' AND (error IS NOT NULL OR received_at < now() - interval '10 minutes'))`;
-
 /** What `/assay status salesforce` shows: nothing Assay could not apply stays unseen. */
 export async function salesforceIntakeStatus(dataSource: DataSource, limit = 10): Promise<IntakeStatus> {
-  const counts: { status: string; n: number }[] = await dataSource.query(
-    `SELECT status, count(*)::int AS n FROM salesforce_events WHERE received_at > now() - interval '24 hours' GROUP BY status`,
-  );
+  const repo = new SalesforceEventRepository(dataSource.manager);
+  const counts = await repo.countsLastDay();
   const lastDay = { applied: 0, ignored: 0, failed: 0, received: 0 };
   for (const c of counts) if (c.status in lastDay) lastDay[c.status as keyof typeof lastDay] = c.n;
-  const rows: { id: string; source: string; entity_name: string | null; record_ids: string[]; status: string; error: string | null; received_at: Date; total: number }[] = await dataSource.query(
-    `SELECT id, source, entity_name, record_ids, status, error, received_at, count(*) OVER ()::int AS total
-       FROM salesforce_events WHERE ${UNAPPLIED} ORDER BY received_at DESC LIMIT $1`,
-    [limit],
-  );
+  const rows = await repo.unapplied(limit);
   return {
     lastDay,
     unapplied: rows.map((r) => ({
