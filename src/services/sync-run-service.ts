@@ -3,7 +3,7 @@
 // is told when the last one ran and how it ended. Every reconciliation — Slack, the schedule,
 // the CLI — goes through runCatalogSync so the record is complete.
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConflictError } from '../domain/index.js';
+import { ConflictError, type SyncRunStatus } from '../domain/index.js';
 import { requireAccess } from './access-gate.js';
 import { JOBS } from './ports/job-queue.js';
 import type { JobQueue } from './ports/job-queue.js';
@@ -12,7 +12,7 @@ import { isUniqueViolation } from './db-errors.js';
 import { reconcileCatalog, type KitSyncDeps, type ReconcileResult } from './kit-sync-service.js';
 import { returnedRows } from '../db/returned-rows.js';
 
-export type SyncRunStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type { SyncRunStatus };
 
 export interface SyncRun {
   id: string;

@@ -1,9 +1,11 @@
 // The one guarded transition function per entity: lock the row, check the state machine,
 // write the new state and the audit entry, all in the caller's transaction.
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { assertTransition, NotFoundError, type MachineName } from '../domain/index.js';
+import { assertTransition, NotFoundError, type StatusOf } from '../domain/index.js';
 import { Deployment, Model, ModelTraining } from '../db/entities/index.js';
 import { writeAudit, type Actor } from './audit.js';
+
+type MachineName = 'training' | 'model' | 'deployment';
 
 const targets: Record<MachineName, { entity: EntityTarget<ObjectLiteral>; idField: string; label: string }> = {
   training: { entity: ModelTraining, idField: 'uid', label: 'Training' },
@@ -24,7 +26,7 @@ export async function transition<T extends ObjectLiteral>(
   const row = (await manager.findOne(entity, { where: { [idField]: id }, lock: { mode: 'pessimistic_write' } })) as T | null;
   if (!row) throw new NotFoundError(label, id);
   const from = String(row.status);
-  assertTransition(machine, from, to);
+  assertTransition(machine, from, to as StatusOf<MachineName>);
   const update = { ...patch, status: to } as Record<string, unknown>;
   await manager.update(entity, { [idField]: id }, update);
   await writeAudit(manager, actor, { action: `${machine}.${to}`, entityType: machine, entityId: id, details: { from, to, ...details } });
