@@ -245,7 +245,7 @@ async function rollbackInTransaction(tx: EntityManager, planned: Planned, input:
     for (const d of open) {
       const stillServes = d.scope.length ? d.scope.some((p) => runs.has(kitOptionKey(p))) : runs.size > 0;
       if (stillServes) continue;
-      changed.push(await transition<Deployment>(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
+      changed.push(await transition(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
     }
   }
 

@@ -41,7 +41,7 @@ export async function resumeAfterStoppedWorker(ds: DataSource, uid: string, phas
     if (n >= MAX_RESUMES) {
       const reason = `worker stopped during ${phase} ${n + 1} times; giving up`;
       await appendTrainingLog(tx, uid, reason);
-      const t = await transition<ModelTraining>(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
+      const t = await transition(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
       // A dataset whose validation keeps killing the worker is the likely cause: never validate it again.
       if (phase === 'validating' && t.datasetId) {
         const summary = `Dataset invalid: validating it stopped the worker ${n + 1} times (too big or malformed images?)`;
