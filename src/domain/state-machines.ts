@@ -51,7 +51,8 @@ export const deploymentTransitions: Machine<DeploymentStatus> = {
 };
 
 export const datasetTransitions: Machine<DatasetStatus> = {
-  pending: ['validating'],
+  // Straight to invalid: a validation given up on after the worker kept stopping (resumeAfterStoppedWorker).
+  pending: ['validating', 'invalid'],
   // Again from validating: the retry after a transient error (the training went back to queued).
   validating: ['validating', 'valid', 'invalid'],
   // A duplicate validation job (the job's own retry and the recovery sweep's) validates again.

@@ -3,7 +3,7 @@ import { assertTransition, canTransition, IllegalTransitionError, sourcesOf } fr
 
 describe('the state machines of the other stateful tables', () => {
   it('datasets: validated once, again after a retry or a duplicate job, never out of invalid', () => {
-    for (const [from, to] of [['pending', 'validating'], ['validating', 'validating'], ['validating', 'valid'], ['validating', 'invalid'], ['valid', 'validating']] as const) assertTransition('dataset', from, to);
+    for (const [from, to] of [['pending', 'validating'], ['pending', 'invalid'], ['validating', 'validating'], ['validating', 'valid'], ['validating', 'invalid'], ['valid', 'validating']] as const) assertTransition('dataset', from, to);
     expect(canTransition('dataset', 'pending', 'valid')).toBe(false);
     expect(canTransition('dataset', 'invalid', 'validating')).toBe(false);
     expect(() => assertTransition('dataset', 'invalid', 'valid')).toThrow(new IllegalTransitionError('dataset', 'invalid', 'valid'));
