@@ -68,3 +68,8 @@ export async function setStatus<M extends Exclude<RowMachine, AuditedMachine>>(
   if (!row) throw new NotFoundError(label, id);
   throw new IllegalTransitionError(machine, row.status, to);
 }
+
+/** For machines kept as a boolean column (options, activations): the flag values `to` may be reached from. */
+export function flagSourcesOf(machine: 'option' | 'activation', to: 'active' | 'inactive'): boolean[] {
+  return sourcesOf(machine, to).map((s) => s === 'active');
+}
