@@ -10,7 +10,6 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { startAssay } from '../src/app/bootstrap.js';
 import { createLogger } from '../src/app/logger.js';
-import { Model } from '../src/db/entities/index.js';
 import { seedCatalog } from '../src/services/seed-service.js';
 import { systemActor } from '../src/services/audit.js';
 import { findOrCreateLineage } from '../src/services/lineage-service.js';
@@ -51,8 +50,8 @@ export async function run(): Promise<Record<string, unknown>> {
       const [{ uid }] = await tx.query(`SELECT uid FROM ai_options WHERE name = 'red_light'`);
       const lineage = await findOrCreateLineage(tx, [uid], 'bench');
       const m = await createModelVersion(tx, { lineageId: lineage.id, trainingUid: null, labels: ['red'], s3ModelPath: artifact.path, artifactSha256: artifact.sha256, artifactSize: artifact.size }, systemActor);
-      for (const to of ['evaluating', 'pending_approval']) await transition(tx, 'model', m.id, to, systemActor);
-      await transition<Model>(tx, 'model', m.id, 'approved', systemActor, { approvedBy: 'UBENCH', approvedAt: new Date() });
+      for (const to of ['evaluating', 'pending_approval'] as const) await transition(tx, 'model', m.id, to, systemActor);
+      await transition(tx, 'model', m.id, 'approved', systemActor, { approvedBy: 'UBENCH', approvedAt: new Date() });
       return m;
     });
     const { token } = await addEdge(ds.manager, 'bench-edge', systemActor);

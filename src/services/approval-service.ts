@@ -86,7 +86,7 @@ export async function decideModel(dataSource: DataSource, input: DecisionInput, 
       );
       const now = new Date();
       const patch: Partial<Model> = input.decision === 'approved' ? { approvedBy: input.actor, approvedAt: now } : { rejectionReason: reason };
-      const updated = await transition<Model>(tx, 'model', model.id, input.decision, actor, patch, { approvalId: approval.id });
+      const updated = await transition(tx, 'model', model.id, input.decision, actor, patch, { approvalId: approval.id });
       return { model: updated, approval };
     });
   } catch (e) {

@@ -310,7 +310,7 @@ export async function retryDeployment(
     if (!current) throw new NotFoundError('Deployment', input.deploymentId);
     if (input.edgeId && current.edgeServerId !== input.edgeId) throw new ForbiddenError(`Deployment ${input.deploymentId} belongs to another edge server`);
     const retry = current.retryCount + 1;
-    return transition<Deployment>(tx, 'deployment', current.id, 'pending', input.actor, { retryCount: retry, error: null, progress: 0 } as Partial<Deployment>, { retry });
+    return transition(tx, 'deployment', current.id, 'pending', input.actor, { retryCount: retry, error: null, progress: 0 } as Partial<Deployment>, { retry });
   });
   announce(events, [updated]);
   return updated;

@@ -214,7 +214,7 @@ export async function recordHeartbeat(dataSource: DataSource, edge: EdgeServer, 
       const patch: Partial<Deployment> = { progress };
       if (d.status === 'completed') patch.completedAt = new Date();
       if (d.status === 'failed') patch.error = d.error ?? 'the edge server reported a failure without details';
-      changed.push(await transition<Deployment>(tx, 'deployment', row.id, d.status, actor, patch, d.error ? { error: d.error } : {}));
+      changed.push(await transition(tx, 'deployment', row.id, d.status, actor, patch, d.error ? { error: d.error } : {}));
     }
     await tx.update(EdgeServer, { id: edge.id }, { lastHeartbeatAt: new Date(), reportedModels: report.models, staleNotifiedAt: null });
     return { changed, failed: changed.filter((c) => c.status === 'failed') };

@@ -14,7 +14,7 @@ import { readArtifact, type ArtifactStore } from '../storage/artifact-store.js';
 import { systemActor } from './audit.js';
 import { readSnapshot, snapshotImageLoader } from './dataset-snapshot.js';
 import { storeDetectionPreview } from './detection-preview.js';
-import { transition } from './transitions.js';
+import { setStatus, transition } from './transitions.js';
 
 export interface EvaluationOutcome {
   modelId: string;
@@ -94,7 +94,7 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
     };
     const end = new Date();
     await ds.transaction(async (tx) => {
-      await tx.update(Evaluation, { uid: evaluation.uid }, { status: 'completed', endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), metrics: { ...m } as never, logs: `evaluated ${m.support} crops of the test split\n` });
+      await setStatus(tx, 'evaluation', evaluation.uid, 'completed', { endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), metrics: { ...m } as never, logs: `evaluated ${m.support} crops of the test split\n` });
       await tx.update(Model, { id: modelId }, { metrics: summary as never });
       await transition(tx, 'model', modelId, 'pending_approval', systemActor, {}, { evaluationUid: evaluation.uid, accuracy: m.accuracy });
     });
@@ -104,7 +104,7 @@ export async function evaluateModel(ds: DataSource, store: ArtifactStore, modelI
     const error = `${(e as Error).name === 'Error' ? '' : `${(e as Error).name}: `}${(e as Error).message}`.slice(0, 2000);
     const end = new Date();
     await ds.transaction(async (tx) => {
-      await tx.update(Evaluation, { uid: evaluation.uid }, { status: 'failed', endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), error });
+      await setStatus(tx, 'evaluation', evaluation.uid, 'failed', { endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), error });
       await transition(tx, 'model', modelId, 'draft', systemActor, {}, { evaluationUid: evaluation.uid, error });
     });
     return { modelId, evaluationUid: evaluation.uid, status: 'failed', metrics: null, error };
@@ -149,7 +149,7 @@ async function evaluateDetectorModel(ds: DataSource, store: ArtifactStore, model
   };
   const end = new Date();
   await ds.transaction(async (tx) => {
-    await tx.update(Evaluation, { uid: evaluationUid }, { status: 'completed', endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), metrics: { ...m } as never, logs: `evaluated ${m.images} test images, ${m.detections} detections\n` });
+    await setStatus(tx, 'evaluation', evaluationUid, 'completed', { endTime: end, duration: Math.round((end.getTime() - started.getTime()) / 1000), metrics: { ...m } as never, logs: `evaluated ${m.images} test images, ${m.detections} detections\n` });
     await tx.update(Model, { id: model.id }, { metrics: summary as never });
     await transition(tx, 'model', model.id, 'pending_approval', systemActor, {}, { evaluationUid, mAP50: m.AP50, 'mAP50-95': m.AP });
   });

@@ -10,7 +10,8 @@ import type { Notifier } from '../app/notifier.js';
 import type { JobQueue } from './ports/job-queue.js';
 import { JOBS } from './ports/job-queue.js';
 import { SalesforceEvent } from '../db/entities/index.js';
-import { clampFuture } from '../domain/index.js';
+import { clampFuture, IllegalTransitionError, sourcesOf } from '../domain/index.js';
+import { setStatus } from './transitions.js';
 import { RetryableSalesforceError, SalesforceNotConfiguredError, type CatalogRecords, type CatalogSource, type KitSnapshot, type LinkMessageSnapshot, type OptionSnapshot } from './ports/catalog-source.js';
 import type { Actor } from './audit.js';
 import { isTransientConflict } from './db-errors.js';
@@ -61,7 +62,7 @@ export interface ApplyOutcome {
 }
 
 async function finish(m: EntityManager, id: string, status: 'applied' | 'ignored' | 'failed', error: string | null) {
-  await m.query(`UPDATE salesforce_events SET status = $2, error = $3, attempts = attempts + 1, processed_at = now() WHERE id = $1`, [id, status, error]);
+  await setStatus(m, 'salesforce_event', id, status, { error, attempts: () => 'attempts + 1', processedAt: () => 'now()' });
 }
 
 /** Ops notice for kits archived while a model still runs for them (audit_log; Slack when configured). */
@@ -257,7 +258,13 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   const event = await repo.findOne({ where: { id: eventId } });
   if (!event || event.status !== 'received') return { status: 'skipped', detail: event ? `already ${event.status}` : 'no such event' };
   const done = async (status: 'applied' | 'ignored' | 'failed', detail: string | null): Promise<ApplyOutcome> => {
-    await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
+    try {
+      await deps.dataSource.transaction((m) => finish(m, event.id, status, detail));
+    } catch (e) {
+      // A duplicate job finished the event since it was read: the machine refuses a second end.
+      if (e instanceof IllegalTransitionError) return { status: 'skipped', detail: 'applied by another worker' };
+      throw e;
+    }
     if (status === 'failed') await noticeUnapplied(deps, event, detail ?? 'failed', 'failed');
     return { status, detail: detail ?? undefined, receivedAt: event.receivedAt };
   };
@@ -344,7 +351,7 @@ export async function failEventAfterRetries(deps: KitSyncDeps, eventId: string, 
   const [event] = await deps.dataSource.getRepository(SalesforceEvent).findBy({ id: eventId, status: 'received' });
   if (!event) return;
   const detail = `gave up after repeated retries: ${reason}`.slice(0, 500);
-  await deps.dataSource.query(`UPDATE salesforce_events SET status = 'failed', error = $2, processed_at = now() WHERE id = $1 AND status = 'received'`, [eventId, detail]);
+  await deps.dataSource.query(`UPDATE salesforce_events SET status = 'failed', error = $2, processed_at = now() WHERE id = $1 AND status = ANY($3::text[])`, [eventId, detail, sourcesOf('salesforce_event', 'failed')]);
   await noticeUnapplied(deps, event, detail, 'failed');
 }
 

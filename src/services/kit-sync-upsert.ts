@@ -5,6 +5,8 @@ import type { EntityManager } from 'typeorm';
 import type { KitSnapshot, LinkMessageSnapshot, OptionSnapshot } from './ports/catalog-source.js';
 import { writeAudit, type Actor } from './audit.js';
 import { returnedRows } from '../db/returned-rows.js';
+import { sourcesOf } from '../domain/index.js';
+import { flagSourcesOf } from './transitions.js';
 
 export interface ArchivedKit {
   id: string;
@@ -103,6 +105,7 @@ export async function upsertKits(m: EntityManager, kits: KitSnapshot[], maxSkewS
     ids,
   );
   await m.query(`UPDATE test_types t SET salesforce_id = NULL FROM unnest($1::text[], $2::text[]) AS u(sf_id, kit_id) WHERE t.salesforce_id = u.sf_id AND t.kit_id <> u.kit_id`, ids);
+  // Salesforce's own status is taken as it is: the kit and option machines allow both directions.
   // The RETURNING subquery reads the statement's snapshot, i.e. the status before this update.
   const rows: { id: string; kit_id: string; kit_name: string; status: string; previous_status: string | null }[] = rowsOf(
     await m.query(
@@ -175,8 +178,8 @@ export async function archiveKitsBySalesforceId(m: EntityManager, sfIds: string[
   const rows = rowsOf(
     await m.query(
       `UPDATE test_types SET status = 'archived', last_synced_at = now(), updated_at = now()
-        WHERE salesforce_id = ANY($1::text[]) AND status = 'active' RETURNING id, kit_id, kit_name`,
-      [sfIds],
+        WHERE salesforce_id = ANY($1::text[]) AND status = ANY($2::text[]) RETURNING id, kit_id, kit_name`,
+      [sfIds, sourcesOf('kit', 'archived')],
     ),
   );
   return rows.map((r) => ({ id: r.id, kitId: r.kit_id, kitName: r.kit_name }));
@@ -187,9 +190,9 @@ export async function archiveKitsNotIn(m: EntityManager, seenKitIds: string[]): 
   const rows = rowsOf(
     await m.query(
       `UPDATE test_types t SET status = 'archived', last_synced_at = now(), updated_at = now()
-        WHERE t.status = 'active' AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(kit_id) WHERE s.kit_id = t.kit_id)
+        WHERE t.status = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(kit_id) WHERE s.kit_id = t.kit_id)
         RETURNING t.id, t.kit_id, t.kit_name`,
-      [seenKitIds],
+      [seenKitIds, sourcesOf('kit', 'archived')],
     ),
   );
   return rows.map((r) => ({ id: r.id, kitId: r.kit_id, kitName: r.kit_name }));
@@ -197,7 +200,7 @@ export async function archiveKitsNotIn(m: EntityManager, seenKitIds: string[]): 
 
 export async function deactivateOptionsBySalesforceId(m: EntityManager, sfIds: string[]): Promise<number> {
   if (sfIds.length === 0) return 0;
-  return rowsOf(await m.query(`UPDATE ai_options SET active = false, updated_at = now() WHERE salesforce_id = ANY($1::text[]) AND active RETURNING uid`, [sfIds])).length;
+  return rowsOf(await m.query(`UPDATE ai_options SET active = false, updated_at = now() WHERE salesforce_id = ANY($1::text[]) AND active = ANY($2::bool[]) RETURNING uid`, [sfIds, flagSourcesOf('option', 'inactive')])).length;
 }
 
 export interface ActiveModelNotice {

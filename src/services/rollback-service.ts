@@ -22,7 +22,7 @@ import {
   requireApprover,
   saveResult,
 } from './deployment-service.js';
-import { transition } from './transitions.js';
+import { flagSourcesOf, transition } from './transitions.js';
 
 export interface RollbackInput {
   /** Kit uuid or business kit_id. */
@@ -214,16 +214,17 @@ async function rollbackInTransaction(tx: EntityManager, planned: Planned, input:
   for (const step of plan.steps) {
     // Deactivate first: the partial unique index allows one active row per kit option at any moment.
     await tx.query(
-      `UPDATE model_test_types SET is_active = false, deactivated_at = $4 WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3`,
-      [step.from, step.testTypeId, step.aiOptionUid, now],
+      `UPDATE model_test_types SET is_active = false, deactivated_at = $4 WHERE model_id = $1 AND test_type_id = $2 AND ai_option_uid = $3 AND is_active = ANY($5::bool[])`,
+      [step.from, step.testTypeId, step.aiOptionUid, now, flagSourcesOf('activation', 'inactive')],
     );
     // The restored model keeps its own "previous": a second rollback goes further back.
     await tx.query(
-      `INSERT INTO model_test_types (model_id, test_type_id, ai_option_uid, is_active, activated_at, activated_by)
+      `INSERT INTO model_test_types AS a (model_id, test_type_id, ai_option_uid, is_active, activated_at, activated_by)
        VALUES ($1, $2, $3, true, $4, $5)
        ON CONFLICT (model_id, test_type_id, ai_option_uid)
-       DO UPDATE SET is_active = true, activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by, deactivated_at = NULL`,
-      [step.to, step.testTypeId, step.aiOptionUid, now, actor.id],
+       DO UPDATE SET is_active = true, activated_at = EXCLUDED.activated_at, activated_by = EXCLUDED.activated_by, deactivated_at = NULL
+       WHERE a.is_active = ANY($6::bool[])`,
+      [step.to, step.testTypeId, step.aiOptionUid, now, actor.id, flagSourcesOf('activation', 'active')],
     );
   }
 
@@ -245,7 +246,7 @@ async function rollbackInTransaction(tx: EntityManager, planned: Planned, input:
     for (const d of open) {
       const stillServes = d.scope.length ? d.scope.some((p) => runs.has(kitOptionKey(p))) : runs.size > 0;
       if (stillServes) continue;
-      changed.push(await transition<Deployment>(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
+      changed.push(await transition(tx, 'deployment', d.id, 'rolled_back', actor, {}, { approvalId: approvalIds[i] }));
     }
   }
 

@@ -3,7 +3,7 @@
 // is told when the last one ran and how it ended. Every reconciliation — Slack, the schedule,
 // the CLI — goes through runCatalogSync so the record is complete.
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConflictError } from '../domain/index.js';
+import { ConflictError, IllegalTransitionError, NotFoundError, sourcesOf, type SyncRunStatus } from '../domain/index.js';
 import { requireAccess } from './access-gate.js';
 import { JOBS } from './ports/job-queue.js';
 import type { JobQueue } from './ports/job-queue.js';
@@ -12,7 +12,7 @@ import { isUniqueViolation } from './db-errors.js';
 import { reconcileCatalog, type KitSyncDeps, type ReconcileResult } from './kit-sync-service.js';
 import { returnedRows } from '../db/returned-rows.js';
 
-export type SyncRunStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type { SyncRunStatus };
 
 export interface SyncRun {
   id: string;
@@ -59,8 +59,16 @@ export async function lastFinishedRun(manager: EntityManager): Promise<SyncRun |
   return rows[0] ? toRun(rows[0]) : null;
 }
 
+/** Moves a run to `to`, guarded by the sync-run machine; `set` adds assignments numbered from $4 on. */
+async function moveRun(manager: EntityManager, id: string, to: SyncRunStatus, set: string, params: unknown[]): Promise<void> {
+  const result = await manager.query(`UPDATE catalog_sync_runs SET status = $2${set} WHERE id = $1 AND status = ANY($3::text[]) RETURNING id`, [id, to, sourcesOf('sync_run', to), ...params]);
+  if (returnedRows(result).length > 0) return;
+  const [row]: { status: string }[] = await manager.query(`SELECT status FROM catalog_sync_runs WHERE id = $1`, [id]);
+  throw row ? new IllegalTransitionError('sync_run', row.status, to) : new NotFoundError('Sync run', id);
+}
+
 const finish = (manager: EntityManager, id: string, status: 'completed' | 'failed', summary: unknown, error: string | null) =>
-  manager.query(`UPDATE catalog_sync_runs SET status = $2, finished_at = now(), summary = $3, error = $4 WHERE id = $1`, [id, status, summary === null ? null : JSON.stringify(summary), error?.slice(0, 1000) ?? null]);
+  moveRun(manager, id, status, ', finished_at = now(), summary = $4, error = $5', [summary === null ? null : JSON.stringify(summary), error?.slice(0, 1000) ?? null]);
 
 /** A run nobody finished within ABANDONED_AFTER_MS is closed as failed, so it stops blocking. */
 async function closeIfAbandoned(manager: EntityManager, run: SyncRun, now: Date): Promise<boolean> {
@@ -119,7 +127,7 @@ export async function runCatalogSync(
   const ds = deps.dataSource;
   const id = await ds.transaction(async (tx) => {
     if (input.runId) {
-      const result = await tx.query(`UPDATE catalog_sync_runs SET status = 'running', started_at = COALESCE(started_at, now()) WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`, [input.runId]);
+      const result = await tx.query(`UPDATE catalog_sync_runs SET status = 'running', started_at = COALESCE(started_at, now()) WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`, [input.runId, sourcesOf('sync_run', 'running')]);
       return returnedRows<{ id: string }>(result)[0]?.id ?? null;
     }
     const open = await openRun(tx, true);
@@ -140,7 +148,7 @@ export async function runCatalogSync(
     return result;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (input.retryLater?.(e)) await ds.query(`UPDATE catalog_sync_runs SET status = 'queued', error = $2 WHERE id = $1`, [id, `retrying: ${message}`.slice(0, 1000)]);
+    if (input.retryLater?.(e)) await moveRun(ds.manager, id, 'queued', ', error = $4', [`retrying: ${message}`.slice(0, 1000)]);
     else await finish(ds.manager, id, 'failed', null, message);
     throw e;
   }

@@ -1,13 +1,14 @@
 // The state of a training as the pipeline jobs move it: validation outcome, start, per-epoch
 // progress, finish (model version), failure, cancellation and resumption after a dead worker.
-// Every status change goes through transition() (row lock, state machine, audit).
+// Every status change is guarded: transition() for the training (row lock, state machine, audit),
+// setStatus() for its dataset (state machine; its audit rows are written here as before).
 import type { DataSource, EntityManager } from 'typeorm';
-import { Dataset, ModelTraining, type EpochMetrics } from '../db/entities/index.js';
+import { ModelTraining, type EpochMetrics } from '../db/entities/index.js';
 import { NotFoundError, type ModelRuntime, type ModelTask } from '../domain/index.js';
 import type { ValidationReport } from '../datasets/validation-report.js';
 import { writeAudit, systemActor, type Actor } from './audit.js';
 import { createModelVersion } from './model-service.js';
-import { transition } from './transitions.js';
+import { setStatus, transition } from './transitions.js';
 import { Model as ModelEntity, type Model } from '../db/entities/index.js';
 import { returnedRows } from '../db/returned-rows.js';
 
@@ -41,11 +42,11 @@ export async function resumeAfterStoppedWorker(ds: DataSource, uid: string, phas
     if (n >= MAX_RESUMES) {
       const reason = `worker stopped during ${phase} ${n + 1} times; giving up`;
       await appendTrainingLog(tx, uid, reason);
-      const t = await transition<ModelTraining>(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
+      const t = await transition(tx, 'training', uid, 'failed', systemActor, { trainingError: reason, trainingEndTime: new Date() } as Partial<ModelTraining>);
       // A dataset whose validation keeps killing the worker is the likely cause: never validate it again.
       if (phase === 'validating' && t.datasetId) {
         const summary = `Dataset invalid: validating it stopped the worker ${n + 1} times (too big or malformed images?)`;
-        await tx.update(Dataset, { id: t.datasetId }, { status: 'invalid', validationReport: { valid: false, summary, errors: [{ code: 'worker_stopped', message: summary }], warnings: [] } as never });
+        await setStatus(tx, 'dataset', t.datasetId, 'invalid', { validationReport: { valid: false, summary, errors: [{ code: 'worker_stopped', message: summary }], warnings: [] } as never });
         await writeAudit(tx, systemActor, { action: 'dataset.invalid', entityType: 'dataset', entityId: t.datasetId, details: { summary } });
       }
       return false;
@@ -65,7 +66,7 @@ export async function beginValidation(ds: DataSource, uid: string, datasetId: st
   if (t.status !== 'queued' || t.cancelRequested) return 'skip';
   await ds.transaction(async (tx) => {
     await transition(tx, 'training', uid, 'validating', systemActor);
-    await tx.update(Dataset, { id: datasetId }, { status: 'validating' });
+    await setStatus(tx, 'dataset', datasetId, 'validating');
     await appendTrainingLog(tx, uid, 'validating the dataset');
   });
   return 'started';
@@ -92,8 +93,7 @@ export async function recordValidation(
   const { report, snapshot } = input;
   const valid = report.valid && !!snapshot;
   return ds.transaction(async (tx) => {
-    await tx.update(Dataset, { id: input.datasetId }, {
-      status: valid ? 'valid' : 'invalid',
+    await setStatus(tx, 'dataset', input.datasetId, valid ? 'valid' : 'invalid', {
       validationReport: report as never,
       splitCounts: report.splitCounts,
       labelCounts: report.labelCounts,

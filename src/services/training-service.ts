@@ -164,7 +164,7 @@ export async function requestCancel(manager: EntityManager, trainingUid: string,
     if (!t) throw new NotFoundError('Training', trainingUid);
     if (['trained', 'failed', 'cancelled'].includes(t.status)) throw new ConflictError(`Training ${trainingUid} has already ${t.status === 'trained' ? 'finished' : t.status}`);
     if (t.status === 'queued' || t.status === 'validating') {
-      return transition<ModelTraining>(tx, 'training', trainingUid, 'cancelled', actor, { cancelRequested: true, trainingEndTime: new Date() } as Partial<ModelTraining>);
+      return transition(tx, 'training', trainingUid, 'cancelled', actor, { cancelRequested: true, trainingEndTime: new Date() } as Partial<ModelTraining>);
     }
     await tx.update(ModelTraining, { uid: trainingUid }, { cancelRequested: true });
     await writeAudit(tx, actor, { action: 'training.cancel_requested', entityType: 'training', entityId: trainingUid });

@@ -1,11 +1,12 @@
 // Wizard state between modal steps (Slack's private_metadata holds only the session id).
 import type { EntityManager } from 'typeorm';
-import { LessThan } from 'typeorm';
+import { In, LessThan } from 'typeorm';
 import { WizardSession, type WizardStep } from '../db/entities/index.js';
-import { ValidationError } from '../domain/index.js';
+import { sourcesOf, ValidationError } from '../domain/index.js';
+import { setStatus } from './transitions.js';
 
 export async function expireWizardSessions(manager: EntityManager, now: Date): Promise<number> {
-  const result = await manager.update(WizardSession, { status: 'open', expiresAt: LessThan(now) }, { status: 'expired' });
+  const result = await manager.update(WizardSession, { status: In(sourcesOf('wizard_session', 'expired')), expiresAt: LessThan(now) }, { status: 'expired' });
   return result.affected ?? 0;
 }
 
@@ -64,7 +65,8 @@ export async function advanceWizardSession(
     ...(extra.viewId !== undefined ? { viewId: extra.viewId } : {}),
     ...(extra.status ? { status: extra.status } : {}),
   };
-  await manager.update(WizardSession, { id: session.id }, update as never);
+  if (extra.status) await setStatus(manager, 'wizard_session', session.id, extra.status, update as never);
+  else await manager.update(WizardSession, { id: session.id }, update as never);
   return Object.assign(session, update);
 }
 

@@ -80,9 +80,9 @@ describe('hyperparameter fingerprints', () => {
 
 describe('state machines', () => {
   it('allow the designed paths', () => {
-    for (const [from, to] of [['queued', 'validating'], ['validating', 'training'], ['training', 'trained'], ['training', 'cancelled']]) assertTransition('training', from!, to!);
-    for (const [from, to] of [['draft', 'evaluating'], ['evaluating', 'pending_approval'], ['pending_approval', 'approved'], ['approved', 'deployed'], ['deployed', 'deprecated']]) assertTransition('model', from!, to!);
-    for (const [from, to] of [['pending', 'downloading'], ['downloading', 'installing'], ['installing', 'completed'], ['failed', 'pending']]) assertTransition('deployment', from!, to!);
+    for (const [from, to] of [['queued', 'validating'], ['validating', 'training'], ['training', 'trained'], ['training', 'cancelled']] as const) assertTransition('training', from, to);
+    for (const [from, to] of [['draft', 'evaluating'], ['evaluating', 'pending_approval'], ['pending_approval', 'approved'], ['approved', 'deployed'], ['deployed', 'deprecated']] as const) assertTransition('model', from, to);
+    for (const [from, to] of [['pending', 'downloading'], ['downloading', 'installing'], ['installing', 'completed'], ['failed', 'pending']] as const) assertTransition('deployment', from, to);
   });
   it('refuse illegal transitions naming both states', () => {
     expect(() => assertTransition('model', 'pending_approval', 'deployed')).toThrow(new IllegalTransitionError('model', 'pending_approval', 'deployed'));

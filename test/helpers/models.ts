@@ -45,7 +45,7 @@ export async function modelInState(dataSource: DataSource, spec: ModelSpec): Pro
     await transition(tx, 'model', model.id, 'pending_approval', systemActor);
     if (status === 'pending_approval') return tx.findOneByOrFail(Model, { id: model.id });
     const approver = spec.approvedBy ?? 'UAPPROVER';
-    await transition<Model>(tx, 'model', model.id, 'approved', slackUser(approver), { approvedBy: approver, approvedAt: new Date() });
+    await transition(tx, 'model', model.id, 'approved', slackUser(approver), { approvedBy: approver, approvedAt: new Date() });
     await tx.query(`INSERT INTO approvals (model_id, kind, decision, actor) VALUES ($1, 'decision', 'approved', $2)`, [model.id, approver]);
     return tx.findOneByOrFail(Model, { id: model.id });
   });

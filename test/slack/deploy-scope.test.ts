@@ -40,7 +40,7 @@ beforeAll(async () => {
     await transition(tx, 'training', t.uid, 'trained', systemActor, { modelId: made.id } as never);
     await transition(tx, 'model', made.id, 'evaluating', systemActor);
     await transition(tx, 'model', made.id, 'pending_approval', systemActor);
-    return transition<Model>(tx, 'model', made.id, 'approved', systemActor, { approvedBy: 'UAPPROVER1', approvedAt: new Date() } as never);
+    return transition(tx, 'model', made.id, 'approved', systemActor, { approvedBy: 'UAPPROVER1', approvedAt: new Date() } as never);
   });
   await m().update(ModelTraining, { uid: t.uid }, { slackTs: '1700000400.000001' });
 });

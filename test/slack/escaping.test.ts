@@ -126,7 +126,7 @@ describe('external text in Slack mrkdwn', () => {
       await transition(tx, 'training', c.training!.uid, 'training', systemActor);
       const mv = await createModelVersion(tx, { lineageId: c.lineageId, trainingUid: c.training!.uid, labels: ['red_light'] }, systemActor);
       await transition(tx, 'training', c.training!.uid, 'trained', systemActor, { modelId: mv.id } as never);
-      for (const st of ['evaluating', 'pending_approval']) await transition(tx, 'model', mv.id, st, systemActor);
+      for (const st of ['evaluating', 'pending_approval'] as const) await transition(tx, 'model', mv.id, st, systemActor);
       await transition(tx, 'model', mv.id, 'approved', systemActor, { approvedBy: 'UAPPROVER1', approvedAt: new Date() } as never);
       await tx.query(`INSERT INTO model_test_types (model_id, test_type_id, ai_option_uid) VALUES ($1, $2, $3)`, [mv.id, kitId, s.option('red_light').uid]);
       return mv;

@@ -6,7 +6,7 @@ import nock from 'nock';
 import { startTestAssay, type TestAssay } from '../helpers/server.js';
 import { blockAction, interaction, mockSlackApi, slashCommand, SLACK_ENV, viewSubmission } from '../helpers/slack.js';
 import { seeded } from '../helpers/factories.js';
-import { Model, ModelTraining, TrainingLineage } from '../../src/db/entities/index.js';
+import { ModelTraining, TrainingLineage } from '../../src/db/entities/index.js';
 import { createTraining } from '../../src/services/training-service.js';
 import { createModelVersion } from '../../src/services/model-service.js';
 import { transition } from '../../src/services/transitions.js';
@@ -113,7 +113,7 @@ describe('approval card metrics', () => {
       await transition(tx, 'training', t.uid, 'trained', systemActor, { modelId: made.id } as never);
       await transition(tx, 'model', made.id, 'evaluating', systemActor);
       const metrics = { accuracy: 0.9, macroF1: 0.85, imagesPerSecond: 512, support: 40, previous: { accuracy: 0.8, macroF1: 0.9, imagesPerSecond: 300, support: 20 } };
-      return transition<Model>(tx, 'model', made.id, 'pending_approval', systemActor, { metrics } as never);
+      return transition(tx, 'model', made.id, 'pending_approval', systemActor, { metrics } as never);
     });
     const status = await slashCommand(assay.url, `status ${t.uid}`, 'UAPPROVER1');
     const text = JSON.stringify(status.json.blocks);
@@ -146,7 +146,7 @@ describe('approval card metrics', () => {
         per_class: { red_light: per(0.7, 0.95), green_light: per(0.52, 0.91) },
         previous: { modelId: made.id, modelName: 'x-v1', modelVersion: 1, task: 'detect', AP: 0.55, AP50: 0.95, images: 18, imagesPerSecond: 10, per_class: { red_light: per(0.6, 0.9), green_light: per(0.6, 0.91) } },
       };
-      return transition<Model>(tx, 'model', made.id, 'pending_approval', systemActor, { metrics } as never);
+      return transition(tx, 'model', made.id, 'pending_approval', systemActor, { metrics } as never);
     });
     const status = await slashCommand(assay.url, `status ${t.uid}`, 'UAPPROVER1');
     const text = JSON.stringify(status.json.blocks);

@@ -54,7 +54,7 @@ async function approvedFor(kits: string[]) {
     await transition(tx, 'training', t.uid, 'trained', systemActor, { modelId: made.id } as never);
     await transition(tx, 'model', made.id, 'evaluating', systemActor);
     await transition(tx, 'model', made.id, 'pending_approval', systemActor);
-    return transition<Model>(tx, 'model', made.id, 'approved', systemActor, { approvedBy: 'UAPPROVER1', approvedAt: new Date() } as never);
+    return transition(tx, 'model', made.id, 'approved', systemActor, { approvedBy: 'UAPPROVER1', approvedAt: new Date() } as never);
   });
   await m().update(ModelTraining, { uid: t.uid }, { slackChannel: 'C_TRAIN', slackTs: `1700000300.00000${n}` });
   return model;

@@ -1,5 +1,6 @@
 // Kits (test_types), AI options and their links: the catalog synced from Salesforce.
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { KitStatus } from '../../domain/state-machines.js';
 
 @Entity('ai_options')
 export class AiOption {
@@ -16,7 +17,7 @@ export class AiOption {
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' }) updatedAt!: Date;
 }
 
-export type KitStatus = 'active' | 'archived';
+export type { KitStatus };
 
 @Entity('test_types')
 export class TestType {

@@ -1,6 +1,6 @@
 // Models, their evaluations and their mapping to kit options.
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { ModelStatus } from '../../domain/state-machines.js';
+import type { EvaluationStatus, ModelStatus } from '../../domain/state-machines.js';
 import type { ModelRuntime, ModelTask } from '../../domain/model-task.js';
 
 @Entity('models')
@@ -36,7 +36,7 @@ export class Evaluation {
   @Column({ type: 'uuid', name: 'model_id' }) modelId!: string;
   @Column({ type: 'uuid', name: 'dataset_id', nullable: true }) datasetId!: string | null;
   @Column({ type: 'text', default: 'test' }) split!: 'train' | 'val' | 'test';
-  @Column({ type: 'text', default: 'queued' }) status!: 'queued' | 'running' | 'completed' | 'failed';
+  @Column({ type: 'text', default: 'queued' }) status!: EvaluationStatus;
   @Column({ type: 'timestamptz', name: 'evaluation_start_time', nullable: true }) startTime!: Date | null;
   @Column({ type: 'timestamptz', name: 'evaluation_end_time', nullable: true }) endTime!: Date | null;
   @Column({ type: 'integer', name: 'evaluation_duration', nullable: true }) duration!: number | null;

@@ -1,7 +1,8 @@
 // Inbound-event logs, wizard state and the audit trail.
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { SalesforceEventStatus, WizardSessionStatus } from '../../domain/state-machines.js';
 
-export type SalesforceEventStatus = 'received' | 'applied' | 'ignored' | 'failed';
+export type { SalesforceEventStatus };
 
 @Entity('salesforce_events')
 export class SalesforceEvent {
@@ -31,7 +32,7 @@ export class WizardSession {
   @Column({ type: 'text', default: 'kits' }) step!: WizardStep;
   @Column({ type: 'jsonb', default: {} }) state!: Record<string, unknown>;
   @Column({ type: 'text', name: 'view_id', nullable: true }) viewId!: string | null;
-  @Column({ type: 'text', default: 'open' }) status!: 'open' | 'submitted' | 'expired' | 'cancelled';
+  @Column({ type: 'text', default: 'open' }) status!: WizardSessionStatus;
   @Column({ type: 'timestamptz', name: 'expires_at' }) expiresAt!: Date;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' }) updatedAt!: Date;

@@ -1,7 +1,7 @@
 // Lineages, hyperparameters, datasets and trainings: everything that goes into a model.
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { ModelTask } from '../../domain/model-task.js';
-import type { TrainingMode, TrainingStatus, TrainerKind } from '../../domain/state-machines.js';
+import type { DatasetStatus, TrainingMode, TrainingStatus, TrainerKind } from '../../domain/state-machines.js';
 
 @Entity('training_lineages')
 export class TrainingLineage {
@@ -23,7 +23,7 @@ export class Hyperparameters {
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }
 
-export type DatasetStatus = 'pending' | 'validating' | 'valid' | 'invalid';
+export type { DatasetStatus };
 
 @Entity('datasets')
 export class Dataset {
