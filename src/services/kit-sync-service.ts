@@ -312,7 +312,13 @@ export async function applySalesforceEvent(deps: KitSyncDeps, eventId: string): 
   return { status: 'applied', change: written.change, receivedAt: event.receivedAt };
 }
 
-async function applyLinkMessage(deps: KitSyncDeps, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor): Promise<ApplyOutcome> {
+/**
+ * `recheck`: a junction that waits is tried once more after its commit. The kit or option it
+ * waits for may have committed while this transaction ran, and that one's requeue of waiting
+ * junctions ran before this one's "waiting" was visible; without the second look the junction
+ * would wait for the 10-minute sweep.
+ */
+async function applyLinkMessage(deps: KitSyncDeps, event: SalesforceEvent, link: LinkMessageSnapshot, actor: Actor, recheck = true): Promise<ApplyOutcome> {
   const age = Date.now() - event.receivedAt.getTime();
   let notice: { reason: string; state: 'failed' | 'waiting' } | null = null;
   const outcome = await retryOnConflict(() => deps.dataSource.transaction(async (m): Promise<ApplyOutcome> => {
@@ -343,6 +349,7 @@ async function applyLinkMessage(deps: KitSyncDeps, event: SalesforceEvent, link:
   }));
   const n = notice as { reason: string; state: 'failed' | 'waiting' } | null;
   if (n) await noticeUnapplied(deps, event, n.reason, n.state);
+  if (outcome.status === 'waiting' && recheck) return applyLinkMessage(deps, event, link, actor, false);
   return outcome;
 }
 
