@@ -31,7 +31,8 @@ const FIELD_TEXT = 2000;
 
 /** pycocotools reports -1 for a class without true boxes: no figure, not a bad one. */
 const measured = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-const fmt = (v: unknown) => (measured(v) ? v.toFixed(3) : '—');
+/** A COCO figure as approvers read it: three decimals, '—' for none. */
+export const cocoFigure = (v: unknown) => (measured(v) ? v.toFixed(3) : '—');
 
 function delta(v: unknown, p: unknown): string {
   if (!measured(v) || !measured(p)) return '';
@@ -62,7 +63,7 @@ export function detectorApprovalSection(
   const vs = previous ? (opts.previousVersion ? `v${opts.previousVersion}` : 'previous') : null;
   const headline = (label: string, v: number, p: number | undefined) => {
     const d = previous ? delta(v, p) : '';
-    return `*${label}*\n${fmt(v)}${d ? `  (${vs} ${fmt(p)}, ${d})` : ''}`;
+    return `*${label}*\n${cocoFigure(v)}${d ? `  (${vs} ${cocoFigure(p)}, ${d})` : ''}`;
   };
   const blocks: KnownBlock[] = [fields([headline('mAP50-95', metrics.AP, previous?.AP), headline('mAP50', metrics.AP50, previous?.AP50)])];
 
@@ -74,7 +75,7 @@ export function detectorApprovalSection(
     const ap = delta(c.AP, p?.AP);
     const ap50 = delta(c.AP50, p?.AP50);
     const boxes = typeof c.num_gt === 'number' ? ` · ${c.num_gt} box${c.num_gt === 1 ? '' : 'es'}` : '';
-    return `${classLabel(key, classNames[key])}\nAP ${fmt(c.AP)}${ap ? ` (${ap})` : ''} · AP50 ${fmt(c.AP50)}${ap50 ? ` (${ap50})` : ''}${boxes}`;
+    return `${classLabel(key, classNames[key])}\nAP ${cocoFigure(c.AP)}${ap ? ` (${ap})` : ''} · AP50 ${cocoFigure(c.AP50)}${ap50 ? ` (${ap50})` : ''}${boxes}`;
   });
   for (let i = 0; i < texts.length; i += FIELDS_PER_SECTION) blocks.push(fields(texts.slice(i, i + FIELDS_PER_SECTION)));
 

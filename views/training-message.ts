@@ -2,7 +2,7 @@
 // version) and the decision buttons; after a decision, who decided and when. Max 50 blocks.
 import type { KnownBlock } from '@slack/types';
 import { actions, button, capBlocks, context, escapeMrkdwn, header, LIMITS, progressBar, section, slackDate, userMention } from './blocks.js';
-import { detectorApprovalSection, type DetectionFigures } from './detection-card.js';
+import { cocoFigure, detectorApprovalSection, type DetectionFigures } from './detection-card.js';
 
 export const ACTIONS = { approve: 'model_approve', reject: 'model_reject', details: 'model_details', deploy: 'model_deploy', rollback: 'kit_rollback' } as const;
 
@@ -55,8 +55,6 @@ function flatLines(metrics: Record<string, unknown> | null): string[] {
 
 const DETECTOR_HEADLINE: [key: string, label: string][] = [['AP', 'mAP50-95'], ['AP50', 'mAP50'], ['AP75', 'mAP75'], ['AR100', 'AR100']];
 const CLASS_LINES = 12;
-/** pycocotools says -1 for a class without true boxes: no figure, not a bad one. */
-const coco = (v: unknown) => (typeof v === 'number' && v >= 0 ? v.toFixed(3) : '—');
 
 /**
  * A detector in words approvers use (mAP50-95, mAP50) rather than the 12 COCO keys, against the
@@ -68,16 +66,16 @@ function detectorLines(metrics: Record<string, unknown>, d: DetectionFigures): s
     const v = metrics[key];
     if (typeof v !== 'number') return [];
     const p = previous?.[key];
-    const delta = typeof p === 'number' && p >= 0 && v >= 0 ? ` (previous ${coco(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
-    return [`• *${label}*: ${coco(v)}${delta}`];
+    const delta = typeof p === 'number' && p >= 0 && v >= 0 ? ` (previous ${cocoFigure(p)}, ${v - p >= 0 ? '+' : ''}${(v - p).toFixed(3)})` : '';
+    return [`• *${label}*: ${cocoFigure(v)}${delta}`];
   });
   if (d.images !== undefined) lines.push(`• *Images evaluated*: ${d.images}`);
   const classes = Object.entries(d.per_class);
   for (const [name, c] of classes.slice(0, CLASS_LINES)) {
     const pr = c as { precision?: unknown; recall?: unknown; num_gt?: unknown };
-    const at25 = typeof pr.precision === 'number' && typeof pr.recall === 'number' ? ` · precision ${coco(pr.precision)} · recall ${coco(pr.recall)}` : '';
+    const at25 = typeof pr.precision === 'number' && typeof pr.recall === 'number' ? ` · precision ${cocoFigure(pr.precision)} · recall ${cocoFigure(pr.recall)}` : '';
     const boxes = typeof pr.num_gt === 'number' ? ` · ${pr.num_gt} box${pr.num_gt === 1 ? '' : 'es'}` : '';
-    lines.push(`• \`${escapeMrkdwn(name)}\`: AP ${coco(c.AP)} · AP50 ${coco(c.AP50)}${at25}${boxes}`);
+    lines.push(`• \`${escapeMrkdwn(name)}\`: AP ${cocoFigure(c.AP)} · AP50 ${cocoFigure(c.AP50)}${at25}${boxes}`);
   }
   if (classes.length > CLASS_LINES) lines.push(`…and ${classes.length - CLASS_LINES} more classes`);
   if (classes.some(([, c]) => typeof (c as { precision?: unknown }).precision === 'number')) lines.push('_Precision and recall at confidence 0.25, IoU 0.5 (the edge default)._');

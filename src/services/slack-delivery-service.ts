@@ -30,7 +30,7 @@ export async function setTrainingHomeMessage(manager: EntityManager, trainingUid
 }
 
 /** A class key is an option's label (label_name, else name); its title is the option's Salesforce name. */
-export async function classTitles(manager: EntityManager, labels: string[]): Promise<Record<string, string | null>> {
+async function classTitles(manager: EntityManager, labels: string[]): Promise<Record<string, string | null>> {
   return new AiOptionRepository(manager).titlesByLabel(labels);
 }
 
