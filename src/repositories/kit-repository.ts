@@ -1,6 +1,7 @@
 // Kits (test_types) and their option links (test_type_ai_options), as people browse them.
 import type { EntityManager } from 'typeorm';
 import { TestType } from '../db/entities/index.js';
+import { isUuid } from '../domain/ids.js';
 
 export interface KitRow {
   id: string;
@@ -71,9 +72,9 @@ export class KitRepository {
     );
   }
 
-  /** By uuid or business kit id (a uuid-shaped string is tried as both). */
+  /** By uuid or business kit id (a uuid is tried as both; anything else never reaches a uuid column). */
   findByIdOrKitId(idOrKitId: string): Promise<TestType | null> {
-    const uuid = /^[0-9a-f-]{36}$/i.test(idOrKitId);
+    const uuid = isUuid(idOrKitId);
     return this.db.findOne(TestType, { where: uuid ? [{ id: idOrKitId }, { kitId: idOrKitId }] : { kitId: idOrKitId } });
   }
 }

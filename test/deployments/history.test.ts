@@ -62,6 +62,9 @@ describe('promotion history', () => {
     expect(one.options.map((o) => o.optionName)).toEqual(['green_light']);
     await expect(at(t3, 'stop_sign')).rejects.toThrow(/Option of kit 4567 stop_sign was not found/);
     await expect(promotionHistory(ds.manager, 'nope', t3)).rejects.toThrow(/Kit nope was not found/);
+    // Shaped like a uuid but not one: "not found", not PostgreSQL's invalid-uuid error.
+    const dashes = '-'.repeat(36);
+    await expect(promotionHistory(ds.manager, dashes, t3)).rejects.toThrow(`Kit ${dashes} was not found`);
     await expect(promotionHistory(ds.manager, '4567', new Date('garbage'))).rejects.toThrow(ValidationError);
 
     const text = formatPromotionHistory(await at(t2));
