@@ -10,7 +10,8 @@ import { runAdminLocally } from '../../app/admin-database.js';
 /** Operations that create the schema first when they open the database themselves. */
 const MIGRATE_FIRST = new Set<AdminOperation['op']>(['edge.add', 'edge.list', 'edge.revoke', 'seed']);
 
-const print = (r: AdminResponse): number => {
+/** Prints an admin answer as the CLI's own output; its exit code. */
+export const print = (r: AdminResponse): number => {
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   return r.code;

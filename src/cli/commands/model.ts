@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/index.js';
 import { adminOperation, describeRequestProblem, type ModelImportOperation } from '../../admin/protocol.js';
 import { executeModelImport } from '../../admin/model-import.js';
-import { viaServer } from './admin.js';
+import { print, viaServer } from './admin.js';
 import { CliUsageError, type CliCommand } from './types.js';
 
 const importUsage = 'assay model import --file MODEL.onnx --kit KIT [--kit KIT ...] --dataset URL|COCO.json [--lineage TRAINING-ID|NAME] [--name LINEAGE-NAME] [--dataset-name NAME]';
@@ -86,9 +86,7 @@ async function modelImport(args: string[]): Promise<number> {
       op,
       { type: 'cli', id: os.userInfo().username },
     );
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-    return r.code;
+    return print(r);
   } finally {
     if (ctx) await closeContext(ctx);
   }
